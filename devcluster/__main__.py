@@ -1,0 +1,100 @@
+"""``python -m devcluster``: Redis plus N chat nodes on fixed, printed ports, until Ctrl-C.
+
+Uses the Redis in ``REDIS_URL`` when set, else starts one (see ``redis_server``).
+Each node is started exactly as an operator would: ``python -m node ...``.
+"""
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+from devcluster.redis_server import RedisServer, redis_url_from_env
+
+
+def healthy(http_port: int, host: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://{host}:{http_port}/healthz", timeout=1) as answer:
+            return answer.status == 200
+    except OSError:
+        return False
+
+
+def start_node(index: int, redis_url: str, args: argparse.Namespace) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([
+        sys.executable, "-m", "node", "--redis-url", redis_url, "--host", args.host,
+        "--tcp-port", str(args.tcp_port + index), "--http-port", str(args.http_port + index),
+        "--node-id", f"node-{index + 1}", "--key-prefix", args.key_prefix,
+    ])
+
+
+def wait_healthy(nodes: list[subprocess.Popen[bytes]], args: argparse.Namespace) -> None:
+    deadline = time.monotonic() + 30
+    for index, process in enumerate(nodes):
+        while not healthy(args.http_port + index, args.host):
+            if process.poll() is not None:
+                raise SystemExit(f"node-{index + 1} exited with {process.returncode}")
+            if time.monotonic() > deadline:
+                raise SystemExit(f"node-{index + 1} did not become healthy within 30 s")
+            time.sleep(0.1)  # polling /healthz with a deadline
+
+
+def print_table(redis_url: str, args: argparse.Namespace) -> None:
+    print(f"\nRedis: {redis_url}   (key prefix {args.key_prefix!r})")
+    for index in range(args.nodes):
+        tcp, http = args.tcp_port + index, args.http_port + index
+        print(f"node-{index + 1}: nc {args.host} {tcp}    ws://{args.host}:{http}/ws"
+              f"    http://{args.host}:{http}/healthz")
+    print("Ctrl-C stops everything.\n", flush=True)
+
+
+def stop_all(nodes: list[subprocess.Popen[bytes]]) -> None:
+    for process in nodes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in nodes:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m devcluster", description=__doc__)
+    parser.add_argument("--nodes", type=int, default=3)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--tcp-port", type=int, default=10000, help="first node's TCP port")
+    parser.add_argument("--http-port", type=int, default=8080, help="first node's HTTP port")
+    parser.add_argument("--redis-port", type=int, default=6379,
+                        help="port for the Redis started here (when REDIS_URL is not set)")
+    parser.add_argument("--key-prefix", default=os.environ.get("KEY_PREFIX", "chat"))
+    args = parser.parse_args()
+
+    redis = None
+    redis_url = redis_url_from_env()
+    if redis_url is None:
+        redis = RedisServer(port=args.redis_port).start()
+        redis_url = redis.url
+        print(f"started {redis.binary} (pid {redis.process.pid}) on {redis_url}")
+    nodes: list[subprocess.Popen[bytes]] = []
+    try:
+        nodes = [start_node(i, redis_url, args) for i in range(args.nodes)]
+        wait_healthy(nodes, args)
+        print_table(redis_url, args)
+        while all(process.poll() is None for process in nodes):
+            time.sleep(0.5)  # supervising: report a node that dies
+        print("a node exited; stopping the cluster", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("\nstopping...")
+    finally:
+        stop_all(nodes)
+        if redis is not None:
+            redis.stop()
+
+
+if __name__ == "__main__":
+    main()

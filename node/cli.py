@@ -1,0 +1,93 @@
+"""``python -m node``: settings from flags or the environment, then run until a signal."""
+
+import argparse
+import logging
+import os
+import signal
+import socket
+import sys
+
+import trio
+
+from node.app import run_node
+from node.cluster import ClusterUnavailable
+from node.config import NodeConfig
+
+log = logging.getLogger("node")
+
+
+def default_node_id() -> str:
+    host = "".join(c if c.isalnum() or c in "-_." else "-" for c in socket.gethostname())
+    return f"{host[:40] or 'node'}-{os.getpid()}"
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    try:
+        return int(value) if value else default
+    except ValueError:
+        sys.exit(f"{name} must be a whole number, not {value!r}")
+
+
+def parse_args(argv: list[str] | None = None) -> NodeConfig:
+    env = os.environ
+    parser = argparse.ArgumentParser(prog="python -m node", description=__doc__)
+    parser.add_argument("--redis-url", default=env.get("REDIS_URL", "redis://127.0.0.1:6379"),
+                        help="Redis/Valkey to share state through (env REDIS_URL)")
+    parser.add_argument("--tcp-port", type=int, default=_env_int("TCP_PORT", 10000),
+                        help="port for line clients such as nc (env TCP_PORT; 0 picks one)")
+    parser.add_argument("--http-port", type=int, default=_env_int("HTTP_PORT", 8080),
+                        help="port for /ws and /healthz (env HTTP_PORT; 0 picks one)")
+    parser.add_argument("--node-id", default=env.get("NODE_ID") or default_node_id(),
+                        help="this node's name in Redis (env NODE_ID; default host-pid)")
+    parser.add_argument("--host", default=env.get("HOST", "0.0.0.0"),
+                        help="address to listen on (env HOST)")
+    parser.add_argument("--key-prefix", default=env.get("KEY_PREFIX", "chat"),
+                        help="prefix of every Redis key and channel (env KEY_PREFIX)")
+    parser.add_argument("--max-line-bytes", type=int,
+                        default=_env_int("MAX_LINE_BYTES", 4096),
+                        help="longest accepted client line (env MAX_LINE_BYTES)")
+    parser.add_argument("--log-level", default=env.get("LOG_LEVEL", "INFO"),
+                        choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level,
+                        format=f"%(asctime)s %(levelname)s [{args.node_id}] %(name)s: %(message)s")
+    try:
+        return NodeConfig(node_id=args.node_id, redis_url=args.redis_url, host=args.host,
+                          tcp_port=args.tcp_port, http_port=args.http_port,
+                          key_prefix=args.key_prefix, max_line_bytes=args.max_line_bytes)
+    except ValueError as exc:
+        parser.error(str(exc))
+        raise
+
+
+async def _run_until_signal(config: NodeConfig) -> None:
+    stop = trio.Event()
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async with trio.open_nursery() as nursery:
+            async def watch() -> None:
+                async for signum in signals:
+                    log.info("%s received; stopping", signal.Signals(signum).name)
+                    stop.set()
+                    return
+
+            nursery.start_soon(watch)
+            await run_node(config, stop)
+            nursery.cancel_scope.cancel()
+
+
+def _leaves(exc: BaseException) -> list[BaseException]:
+    if isinstance(exc, BaseExceptionGroup):
+        return [leaf for inner in exc.exceptions for leaf in _leaves(inner)]
+    return [exc]
+
+
+def main(argv: list[str] | None = None) -> None:
+    config = parse_args(argv)
+    try:
+        trio.run(_run_until_signal, config)
+    except (ClusterUnavailable, OSError, BaseExceptionGroup) as exc:
+        leaves = _leaves(exc)
+        if not all(isinstance(leaf, ClusterUnavailable | OSError) for leaf in leaves):
+            raise
+        sys.exit(f"node {config.node_id} stopped: {leaves[0]} (redis {config.redis_url})")

@@ -1,0 +1,205 @@
+"""The Redis ring: the only module that imports the Redis client (valkey-glide).
+
+Every call runs under ``trio.fail_after`` and maps any client error to one
+``ClusterUnavailable``, so callers handle a single failure type. Multi-key
+updates run as Lua scripts (``lua/*.lua``), so each is atomic across nodes.
+"""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from typing import Any
+
+import trio
+from glide import (
+    BackoffStrategy,
+    ExpirySet,
+    ExpiryType,
+    GlideClient,
+    GlideClientConfiguration,
+    GlideError,
+    NodeAddress,
+    Script,
+    ServerCredentials,
+)
+
+from node.config import RedisTarget
+from node.keys import Keys
+from node.session import ClaimOutcome
+
+log = logging.getLogger(__name__)
+
+_PubSub = GlideClientConfiguration.PubSubSubscriptions
+_Exact = GlideClientConfiguration.PubSubChannelModes.Exact
+
+
+class ClusterUnavailable(Exception):
+    """Redis could not be reached, or answered with an error, within the timeout."""
+
+
+def _script(name: str) -> Script:
+    return Script(resources.files("node").joinpath("lua", f"{name}.lua").read_text())
+
+
+_CLAIM = _script("claim")
+_RELEASE = _script("release")
+_DELIVER = _script("deliver")
+_REAP = _script("reap")
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class Cluster:
+    """Cluster-wide operations of one node, on its command connection."""
+
+    def __init__(self, client: GlideClient, keys: Keys, node_id: str, timeout: float) -> None:
+        self._client = client
+        self.keys = keys
+        self.node_id = node_id
+        self._timeout = timeout
+
+    async def _call(self, operation: str, coro_fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            with trio.fail_after(self._timeout):
+                return await coro_fn(*args, **kwargs)
+        except (GlideError, trio.TooSlowError, OSError) as exc:
+            raise ClusterUnavailable(f"{operation}: {exc!r}") from exc
+
+    def _user_keys(self, node_id: str | None = None) -> list[str]:
+        holder = node_id or self.node_id
+        return [self.keys.names, self.keys.users, self.keys.node_users(holder)]
+
+    async def ping(self) -> None:
+        await self._call("ping", self._client.ping)
+
+    async def claim(self, folded: str, name: str) -> ClaimOutcome:
+        result = await self._call(
+            "claim", self._client.invoke_script, _CLAIM,
+            keys=self._user_keys(), args=[folded, name, self.node_id],
+        )
+        if result[0] == 0:
+            return ClaimOutcome(won=False)
+        return ClaimOutcome(won=True, users=[_text(u) for u in result[1]])
+
+    async def release(self, folded: str, name: str) -> bool:
+        result = await self._call(
+            "release", self._client.invoke_script, _RELEASE,
+            keys=self._user_keys(), args=[folded, name, self.node_id],
+        )
+        return result == 1
+
+    async def send_direct(self, target_folded: str, payload: str) -> str | None:
+        """Publish ``payload`` to the node holding the user; their display name, or None."""
+        result = await self._call(
+            "deliver", self._client.invoke_script, _DELIVER,
+            keys=[self.keys.names, self.keys.users],
+            args=[target_folded, self.keys.node_channel_prefix, payload],
+        )
+        return None if result is None else _text(result)
+
+    async def publish(self, channel: str, payload: str) -> None:
+        await self._call("publish", self._client.publish, payload, channel)
+
+    async def list_users(self) -> list[str]:
+        return [_text(name) for name in await self._call("hkeys", self._client.hkeys,
+                                                           self.keys.users)]
+
+    async def registry(self) -> dict[str, str]:
+        entries = await self._call("hgetall", self._client.hgetall, self.keys.users)
+        return {_text(name): _text(node) for name, node in entries.items()}
+
+    async def heartbeat(self, ttl: float) -> None:
+        """Mark this node alive for ``ttl`` seconds and make sure it is listed."""
+        await self._call("sadd", self._client.sadd, self.keys.nodes, [self.node_id])
+        await self._call(
+            "set", self._client.set, self.keys.node_alive(self.node_id), self.node_id,
+            expiry=ExpirySet(ExpiryType.MILLSEC, int(ttl * 1000)),
+        )
+
+    async def reap_node(self, node_id: str, *, force: bool = False) -> list[str]:
+        """Remove the users of ``node_id`` (if its heartbeat expired, or ``force``)."""
+        keys = self._user_keys(node_id) + [self.keys.nodes, self.keys.node_alive(node_id)]
+        removed = await self._call(
+            "reap", self._client.invoke_script, _REAP,
+            keys=keys, args=[node_id, "force" if force else "check"],
+        )
+        return [_text(name) for name in removed]
+
+    async def silent_nodes(self) -> list[str]:
+        """Registered nodes whose heartbeat key has expired."""
+        members = await self._call("smembers", self._client.smembers, self.keys.nodes)
+        silent = []
+        for member in sorted(_text(m) for m in members):
+            alive = await self._call("exists", self._client.exists,
+                                     [self.keys.node_alive(member)])
+            if not alive:
+                silent.append(member)
+        return silent
+
+
+class Subscription:
+    """This node's pub/sub connection: the broadcast channel and its own channel.
+
+    Glide queues pushed messages internally and hands them out through futures;
+    a cancelled ``get_pubsub_message`` leaves an abandoned future that swallows
+    the next message, so only one long-lived reader may call ``next_message``
+    and it is cancelled only when the node stops.
+    """
+
+    def __init__(self, client: GlideClient) -> None:
+        self._client = client
+
+    async def next_message(self) -> tuple[str, bytes]:
+        message = await self._client.get_pubsub_message()
+        return _text(message.channel), bytes(message.message)
+
+
+def _configuration(target: RedisTarget, timeout: float, name: str,
+                   channels: set[str] | None = None) -> GlideClientConfiguration:
+    credentials = None
+    if target.password is not None:
+        credentials = ServerCredentials(target.password, target.username)
+    pubsub = None
+    if channels:
+        pubsub = _PubSub(channels_and_patterns={_Exact: channels}, callback=None, context=None)
+    return GlideClientConfiguration(
+        [NodeAddress(target.host, target.port)],
+        use_tls=target.tls,
+        credentials=credentials,
+        database_id=target.database,
+        request_timeout=int(timeout * 1000),
+        reconnect_strategy=BackoffStrategy(num_of_retries=8, factor=50, exponent_base=2),
+        client_name=name,
+        pubsub_subscriptions=pubsub,
+    )
+
+
+async def _connect(config: GlideClientConfiguration, timeout: float) -> GlideClient:
+    try:
+        with trio.fail_after(timeout):
+            return await GlideClient.create(config)
+    except (GlideError, trio.TooSlowError, OSError) as exc:
+        raise ClusterUnavailable(f"connect: {exc!r}") from exc
+
+
+@asynccontextmanager
+async def open_cluster(
+    target: RedisTarget, keys: Keys, node_id: str, timeout: float
+) -> AsyncIterator[tuple[Cluster, Subscription]]:
+    """Connect the command and subscriber clients; close both on exit."""
+    channels = {keys.broadcast_channel, keys.node_channel(node_id)}
+    commands = await _connect(_configuration(target, timeout, f"chat-{node_id}"), timeout)
+    try:
+        subscriber = await _connect(
+            _configuration(target, timeout, f"chat-{node_id}-sub", channels), timeout)
+        try:
+            yield Cluster(commands, keys, node_id, timeout), Subscription(subscriber)
+        finally:
+            with trio.CancelScope(shield=True):
+                await subscriber.close()
+    finally:
+        with trio.CancelScope(shield=True):
+            await commands.close()

@@ -1,0 +1,66 @@
+"""Node settings and the parsing of a Redis URL. Pure: the CLI fills these in."""
+
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+NODE_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class RedisTarget:
+    host: str
+    port: int = 6379
+    database: int = 0
+    username: str | None = None
+    password: str | None = None
+    tls: bool = False
+
+
+def parse_redis_url(url: str) -> RedisTarget:
+    """``redis://[user:pass@]host[:port][/db]`` (``rediss://`` for TLS) -> RedisTarget."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss", "valkey", "valkeys"):
+        raise ValueError(f"unsupported Redis URL scheme {parts.scheme!r} in {url!r}")
+    if not parts.hostname:
+        raise ValueError(f"no host in Redis URL {url!r}")
+    path = parts.path.strip("/")
+    if path and not path.isdigit():
+        raise ValueError(f"the database in {url!r} must be a number")
+    return RedisTarget(
+        host=parts.hostname,
+        port=parts.port or 6379,
+        database=int(path or 0),
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        tls=parts.scheme in ("rediss", "valkeys"),
+    )
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    node_id: str
+    redis_url: str = "redis://127.0.0.1:6379"
+    host: str = "0.0.0.0"
+    tcp_port: int = 10000
+    http_port: int = 8080
+    key_prefix: str = "chat"
+    max_line_bytes: int = 4096
+    # Lines queued for one client before it is dropped as a slow consumer.
+    outbox_lines: int = 1024
+    redis_timeout: float = 2.0
+    heartbeat_interval: float = 5.0
+    heartbeat_ttl: float = 15.0
+    # How long a leaving client gets to receive its last lines before the socket closes.
+    flush_timeout: float = 5.0
+
+    def __post_init__(self) -> None:
+        if not NODE_ID_PATTERN.match(self.node_id):
+            raise ValueError(f"node id {self.node_id!r}: use 1-64 of A-Z a-z 0-9 _ . -")
+        if not NODE_ID_PATTERN.match(self.key_prefix):
+            raise ValueError(f"key prefix {self.key_prefix!r}: use 1-64 of A-Z a-z 0-9 _ . -")
+        if self.max_line_bytes < 64:
+            raise ValueError("max line length must be at least 64 bytes")
+        if self.heartbeat_ttl <= self.heartbeat_interval:
+            raise ValueError("the heartbeat TTL must be longer than its interval")
+        parse_redis_url(self.redis_url)

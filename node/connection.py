@@ -1,0 +1,159 @@
+"""One client connection, the same for TCP and WebSocket.
+
+Owns one nursery with the reader loop (this function) and the single writer
+task. Replies wait for room in the outbox; events from others are offered and
+a full outbox drops the client. On the way out, whatever the reason (logout,
+disconnect, slow consumer, node stopping), the name is released under a
+shielded, time-limited scope and the others hear ``leave``.
+"""
+
+import logging
+
+import trio
+
+from node.cluster import ClusterUnavailable
+from node.names import fold_name
+from node.outbox import Outbox
+from node.services import NodeServices
+from node import envelope
+from node.session import (
+    Broadcast,
+    ClaimName,
+    DumpDebug,
+    ListUsers,
+    Operation,
+    Reply,
+    SendDirect,
+    Session,
+)
+from node.transport import ConnectionLost, Transport
+
+log = logging.getLogger(__name__)
+
+
+class Connection:
+    def __init__(self, transport: Transport, services: NodeServices) -> None:
+        self.transport = transport
+        self.peer = transport.peer
+        self._services = services
+        self._session = Session()
+        self._outbox = Outbox(services.config.outbox_lines)
+        self._scope = trio.CancelScope()
+        self._writer_scope = trio.CancelScope()
+        # Events that arrive between winning a name and sending `ok login` wait here.
+        self._held: list[str] | None = None
+
+    # -- what LocalUsers calls ------------------------------------------------
+    def offer(self, line: str) -> bool:
+        if self._held is not None:
+            if len(self._held) >= self._services.config.outbox_lines:
+                return False
+            self._held.append(line)
+            return True
+        return self._outbox.offer(line)
+
+    def drop_slow(self) -> None:
+        self._scope.cancel()
+
+    # -- the connection's life ------------------------------------------------
+    async def run(self) -> None:
+        log.info("%s connected", self.peer)
+        with self._scope:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._write_loop, nursery.cancel_scope)
+                try:
+                    await self._read_loop()
+                except ConnectionLost as exc:
+                    log.info("%s lost: %s", self.peer, exc)
+                    nursery.cancel_scope.cancel()
+                finally:
+                    await self._leave()
+                    self._outbox.close()
+                    self._writer_scope.deadline = (trio.current_time()
+                                                   + self._services.config.flush_timeout)
+        await self.transport.close()
+        log.info("%s closed", self.peer)
+
+    async def _write_loop(self, connection_scope: trio.CancelScope) -> None:
+        with self._writer_scope:
+            try:
+                await self._outbox.write_to(self.transport)
+            except ConnectionLost:
+                connection_scope.cancel()
+
+    async def _read_loop(self) -> None:
+        while True:
+            for line in await self.transport.receive():
+                result = self._session.receive_line(line)
+                if result is None:
+                    continue
+                reply = result if isinstance(result, Reply) else await self._perform(result)
+                if reply is not None:
+                    for out in reply.lines:
+                        await self._outbox.put(out)
+                    if reply.close:
+                        return
+
+    async def _perform(self, op: Operation) -> Reply | None:
+        cluster = self._services.cluster
+        try:
+            if isinstance(op, ClaimName):
+                return await self._login(op)
+            if isinstance(op, SendDirect):
+                payload = envelope.encode(envelope.Direct(op.sender, fold_name(op.target), op.text))
+                outcome: object = await cluster.send_direct(fold_name(op.target), payload)
+            elif isinstance(op, Broadcast):
+                outcome = await cluster.publish(cluster.keys.broadcast_channel,
+                                                envelope.encode(envelope.Broadcast(op.sender, op.text)))
+            elif isinstance(op, ListUsers):
+                outcome = await cluster.list_users()
+            else:
+                outcome = await self._debug(op)
+        except ClusterUnavailable as exc:
+            log.error("%s: %s", self.peer, exc)
+            return self._session.fail(op)
+        return self._session.complete(op, outcome)
+
+    async def _login(self, op: ClaimName) -> Reply | None:
+        folded = fold_name(op.name)
+        outcome = await self._services.cluster.claim(folded, op.name)
+        reply = self._session.complete(op, outcome)
+        if not outcome.won:
+            return reply
+        # From the claim on, events for this user are held, so none is lost and none
+        # comes before `ok login`; the reply goes out once the others have been told.
+        self._held = []
+        self._services.local_users.add(folded, op.name, self)
+        log.info("%s logged in as %s", self.peer, op.name)
+        await self._services.announcer.join(op.name)
+        for line in reply.lines:
+            await self._outbox.put(line)
+        held, self._held = self._held, None
+        for line in held:
+            if not self._outbox.offer(line):
+                self.drop_slow()
+        return None
+
+    async def _debug(self, op: DumpDebug) -> None:
+        registry = await self._services.cluster.registry()
+        log.info("debug requested by %s; local connections: %s", op.name,
+                 self._services.local_users.describe())
+        log.info("debug: cluster registry (%d users): %s", len(registry), registry)
+
+    async def _leave(self) -> None:
+        name = self._session.name
+        if name is None:
+            return
+        folded = fold_name(name)
+        services = self._services
+        services.local_users.remove(folded, self)
+        if services.stopping:
+            return  # the node releases all its users at once
+        with trio.CancelScope(shield=True), trio.move_on_after(services.config.redis_timeout * 2):
+            try:
+                if await services.cluster.release(folded, name):
+                    await services.announcer.leave(name)
+            except ClusterUnavailable as exc:
+                log.error("could not release %s, will retry: %s", name, exc)
+                services.unreleased.add((folded, name))
+        log.info("%s logged out %s", self.peer, name)

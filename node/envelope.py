@@ -1,0 +1,87 @@
+"""The node-to-node payload on Redis pub/sub: versioned JSON, one format for all.
+
+Decoding never raises: a payload that is not a known version-1 envelope (a newer
+node, a stray PUBLISH by hand) decodes to None and is ignored by the relay.
+"""
+
+import json
+from dataclasses import dataclass
+
+VERSION = 1
+
+
+@dataclass(frozen=True)
+class Broadcast:
+    sender: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Direct:
+    sender: str
+    target_folded: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Presence:
+    """``join`` or ``leave`` of one or more names."""
+
+    kind: str
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Probe:
+    """Sent by a node to itself to confirm its subscription is live."""
+
+    token: str
+
+
+Envelope = Broadcast | Direct | Presence | Probe
+
+
+def encode(envelope: Envelope) -> str:
+    if isinstance(envelope, Broadcast):
+        body = {"kind": "msgall", "from": envelope.sender, "text": envelope.text}
+    elif isinstance(envelope, Direct):
+        body = {"kind": "msg", "from": envelope.sender, "to": envelope.target_folded,
+                "text": envelope.text}
+    elif isinstance(envelope, Presence):
+        body = {"kind": envelope.kind, "names": list(envelope.names)}
+    else:
+        body = {"kind": "probe", "token": envelope.token}
+    return json.dumps({"v": VERSION, **body}, ensure_ascii=False, separators=(",", ":"))
+
+
+def decode(payload: bytes | str) -> Envelope | None:
+    try:
+        body = json.loads(payload)
+        if not isinstance(body, dict) or body.get("v") != VERSION:
+            return None
+        return _DECODERS[body["kind"]](body)
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _text(body: dict, key: str) -> str:
+    value = body[key]
+    if not isinstance(value, str):
+        raise TypeError(key)
+    return value
+
+
+def _names(body: dict) -> tuple[str, ...]:
+    names = body["names"]
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise TypeError("names")
+    return tuple(names)
+
+
+_DECODERS = {
+    "msgall": lambda b: Broadcast(_text(b, "from"), _text(b, "text")),
+    "msg": lambda b: Direct(_text(b, "from"), _text(b, "to"), _text(b, "text")),
+    "join": lambda b: Presence("join", _names(b)),
+    "leave": lambda b: Presence("leave", _names(b)),
+    "probe": lambda b: Probe(_text(b, "token")),
+}

@@ -1,0 +1,49 @@
+"""Every Redis key and pub/sub channel name, built in one place under one prefix.
+
+Data model (prefix ``chat`` by default):
+  {p}:users              hash  display name -> node id     (operators: HGETALL chat:users)
+  {p}:names              hash  folded name  -> display name (the atomic uniqueness claim)
+  {p}:nodes              set   ids of nodes that registered
+  {p}:node:{id}:users    set   folded names held by that node (lets survivors clean up)
+  {p}:node:{id}:alive    string with a TTL, refreshed by the node's heartbeat
+Channels:
+  {p}:broadcast          msgall, join and leave envelopes for every node
+  {p}:node:{id}          direct messages for the users held by that node
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Keys:
+    prefix: str = "chat"
+
+    @property
+    def users(self) -> str:
+        return f"{self.prefix}:users"
+
+    @property
+    def names(self) -> str:
+        return f"{self.prefix}:names"
+
+    @property
+    def nodes(self) -> str:
+        return f"{self.prefix}:nodes"
+
+    def node_users(self, node_id: str) -> str:
+        return f"{self.prefix}:node:{node_id}:users"
+
+    def node_alive(self, node_id: str) -> str:
+        return f"{self.prefix}:node:{node_id}:alive"
+
+    @property
+    def broadcast_channel(self) -> str:
+        return f"{self.prefix}:broadcast"
+
+    def node_channel(self, node_id: str) -> str:
+        return f"{self.node_channel_prefix}{node_id}"
+
+    @property
+    def node_channel_prefix(self) -> str:
+        """Lua scripts append the holder's node id to this to address its channel."""
+        return f"{self.prefix}:node:"

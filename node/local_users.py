@@ -1,0 +1,60 @@
+"""The logged-in users connected to this node, and fan-out of events to them.
+
+Delivery never waits on a client: each line is offered to the client's outbox
+and a client whose outbox is full is disconnected as a slow consumer. A line is
+formatted once and the same string object goes to every recipient.
+"""
+
+import logging
+from typing import Protocol
+
+log = logging.getLogger(__name__)
+
+
+class Recipient(Protocol):
+    peer: str
+
+    def offer(self, line: str) -> bool: ...
+
+    def drop_slow(self) -> None: ...
+
+
+class LocalUsers:
+    def __init__(self) -> None:
+        self._by_folded: dict[str, tuple[str, Recipient]] = {}
+
+    def __len__(self) -> int:
+        return len(self._by_folded)
+
+    def add(self, folded: str, name: str, recipient: Recipient) -> None:
+        self._by_folded[folded] = (name, recipient)
+
+    def remove(self, folded: str, recipient: Recipient) -> None:
+        """Forget ``folded``, unless it already belongs to a newer connection."""
+        entry = self._by_folded.get(folded)
+        if entry is not None and entry[1] is recipient:
+            del self._by_folded[folded]
+
+    def deliver(self, folded: str, line: str) -> bool:
+        entry = self._by_folded.get(folded)
+        if entry is None:
+            return False
+        self._offer(entry[1], line)
+        return True
+
+    def broadcast(self, line: str, skip: frozenset[str] = frozenset()) -> None:
+        # list(): dropping a slow consumer may not change the dict mid-iteration.
+        for folded, (_, recipient) in list(self._by_folded.items()):
+            if folded not in skip:
+                self._offer(recipient, line)
+
+    def describe(self) -> list[str]:
+        """``name peer`` for each local user, for the debug log."""
+        return [f"{name} {r.peer}" for name, r in sorted(self._by_folded.values(),
+                                                          key=lambda e: e[0])]
+
+    @staticmethod
+    def _offer(recipient: Recipient, line: str) -> None:
+        if not recipient.offer(line):
+            log.warning("dropping slow consumer %s: outbox full", recipient.peer)
+            recipient.drop_slow()

@@ -1,0 +1,154 @@
+"""The line protocol, shared by TCP and WebSocket: the command table, the error
+codes, parsing one client line into a ``Command``, and formatting server lines.
+
+Pure: no I/O. Parsing checks syntax (and name validity) only; whether the user
+is logged in is the session's business, so syntax errors win over ``not_logged_in``.
+"""
+
+import unicodedata
+from dataclasses import dataclass
+from enum import Enum, StrEnum
+
+from node.names import name_problem
+
+
+class ErrorCode(StrEnum):
+    """Every ``error <code> ...`` the server sends. Documented in docs/protocol.md."""
+
+    USAGE = "usage"
+    UNKNOWN_COMMAND = "unknown_command"
+    NOT_LOGGED_IN = "not_logged_in"
+    ALREADY_LOGGED_IN = "already_logged_in"
+    BAD_NAME = "bad_name"
+    NAME_TAKEN = "name_taken"
+    NO_SUCH_USER = "no_such_user"
+    LINE_TOO_LONG = "line_too_long"
+    BAD_ENCODING = "bad_encoding"
+    BAD_TEXT = "bad_text"
+    BAD_FRAME = "bad_frame"
+    UNAVAILABLE = "unavailable"
+
+
+class Args(Enum):
+    """The shape of a command's arguments."""
+
+    NONE = "none"
+    NAME = "name"
+    NAME_TEXT = "name_text"
+    TEXT = "text"
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str
+    args: Args
+    needs_login: bool
+    usage: str
+
+
+COMMANDS: dict[str, CommandSpec] = {
+    spec.name: spec
+    for spec in (
+        CommandSpec("login", Args.NAME, False, "login <name>"),
+        CommandSpec("msg", Args.NAME_TEXT, True, "msg <name> <text>"),
+        CommandSpec("msgall", Args.TEXT, True, "msgall <text>"),
+        CommandSpec("logout", Args.NONE, True, "logout"),
+        CommandSpec("whoami", Args.NONE, True, "whoami"),
+        CommandSpec("userlist", Args.NONE, True, "userlist"),
+        CommandSpec("debug", Args.NONE, True, "debug"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Command:
+    """A syntactically valid command line."""
+
+    spec: CommandSpec
+    name: str = ""
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A line the server refuses; becomes ``error <code> <detail>``."""
+
+    code: ErrorCode
+    detail: str
+
+    def line(self) -> str:
+        return error_line(self.code, self.detail)
+
+
+def error_line(code: ErrorCode, detail: str) -> str:
+    return f"error {code} {detail}"
+
+
+def ok_line(command: str, *parts: str) -> str:
+    return " ".join(("ok", command, *parts))
+
+
+def event_line(kind: str, *parts: str) -> str:
+    """``msg``/``msgall``/``join``/``leave``/``users`` lines; the last part may hold spaces."""
+    return " ".join((kind, *parts))
+
+
+def _has_control_characters(line: str) -> bool:
+    return any(unicodedata.category(char) == "Cc" and char != "\t" for char in line)
+
+
+def parse_line(line: str) -> Command | Rejected | None:
+    """Parse one line (without its line ending). None for a blank line, which is ignored."""
+    if not line.strip(" \t"):
+        return None
+    if _has_control_characters(line):
+        return Rejected(ErrorCode.BAD_TEXT, "control characters are not allowed")
+    word, _, rest = line.lstrip(" ").partition(" ")
+    spec = COMMANDS.get(word.lower())
+    if spec is None:
+        known = " ".join(COMMANDS)
+        return Rejected(ErrorCode.UNKNOWN_COMMAND, f"unknown command {word!r}; try: {known}")
+    return _PARSERS[spec.args](spec, rest)
+
+
+def _usage(spec: CommandSpec) -> Rejected:
+    return Rejected(ErrorCode.USAGE, f"expected: {spec.usage}")
+
+
+def _parse_none(spec: CommandSpec, rest: str) -> Command | Rejected:
+    return _usage(spec) if rest.strip(" ") else Command(spec)
+
+
+def _checked_name(spec: CommandSpec, name: str, text: str = "") -> Command | Rejected:
+    problem = name_problem(name)
+    if problem is not None:
+        return Rejected(ErrorCode.BAD_NAME, f"bad name {name!r}: {problem}")
+    return Command(spec, name=name, text=text)
+
+
+def _parse_name(spec: CommandSpec, rest: str) -> Command | Rejected:
+    name = rest.strip(" ")
+    if not name or " " in name:
+        return _usage(spec)
+    return _checked_name(spec, name)
+
+
+def _parse_name_text(spec: CommandSpec, rest: str) -> Command | Rejected:
+    name, _, text = rest.lstrip(" ").partition(" ")
+    text = text.lstrip(" ")
+    if not name or not text.strip(" \t"):
+        return _usage(spec)
+    return _checked_name(spec, name, text)
+
+
+def _parse_text(spec: CommandSpec, rest: str) -> Command | Rejected:
+    text = rest.lstrip(" ")
+    return Command(spec, text=text) if text.strip(" \t") else _usage(spec)
+
+
+_PARSERS = {
+    Args.NONE: _parse_none,
+    Args.NAME: _parse_name,
+    Args.NAME_TEXT: _parse_name_text,
+    Args.TEXT: _parse_text,
+}

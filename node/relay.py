@@ -1,0 +1,60 @@
+"""Turns envelopes from Redis pub/sub into lines for this node's users.
+
+Started with ``nursery.start``: it reports ready only after a probe it
+published to its own channel has come back, so a ready node is known to hear
+the cluster.
+"""
+
+import logging
+import secrets
+
+import trio
+
+from node import envelope, protocol
+from node.cluster import Cluster, Subscription
+from node.local_users import LocalUsers
+from node.names import fold_name
+
+log = logging.getLogger(__name__)
+
+
+def deliver(item: envelope.Envelope, local_users: LocalUsers) -> None:
+    """Hand one envelope to the local users it concerns."""
+    if isinstance(item, envelope.Broadcast):
+        local_users.broadcast(protocol.event_line("msgall", item.sender, item.text))
+    elif isinstance(item, envelope.Direct):
+        local_users.deliver(item.target_folded, protocol.event_line("msg", item.sender, item.text))
+    elif isinstance(item, envelope.Presence) and item.names:
+        # Someone joining learns who is online from its `users` line, not from its own join.
+        skip = frozenset(fold_name(n) for n in item.names) if item.kind == "join" else frozenset()
+        local_users.broadcast(protocol.event_line(item.kind, *item.names), skip)
+
+
+async def _read_forever(subscription: Subscription, local_users: LocalUsers,
+                        probe_token: str, confirmed: trio.Event) -> None:
+    while True:
+        channel, payload = await subscription.next_message()
+        item = envelope.decode(payload)
+        if item is None:
+            log.warning("ignoring unreadable message on %s: %r", channel, payload[:200])
+        elif isinstance(item, envelope.Probe):
+            if item.token == probe_token:
+                confirmed.set()
+        else:
+            deliver(item, local_users)
+
+
+async def run_relay(subscription: Subscription, cluster: Cluster, local_users: LocalUsers,
+                    *, task_status: trio.TaskStatus[None]) -> None:
+    token = secrets.token_hex(8)
+    confirmed = trio.Event()
+    own_channel = cluster.keys.node_channel(cluster.node_id)
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(_read_forever, subscription, local_users, token, confirmed)
+        # The subscriber may still be subscribing in the background: probe until heard.
+        with trio.fail_after(30):
+            while not confirmed.is_set():
+                await cluster.publish(own_channel, envelope.encode(envelope.Probe(token)))
+                with trio.move_on_after(0.2):
+                    await confirmed.wait()
+        task_status.started()

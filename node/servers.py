@@ -1,0 +1,57 @@
+"""The node's two listeners: raw TCP lines, and HTTP (hypercorn, trio worker)."""
+
+import functools
+import logging
+
+import trio
+from hypercorn.config import Config as HypercornConfig
+from hypercorn.trio import serve as hypercorn_serve
+
+from node.connection import Connection
+from node.services import NodeServices
+from node.transport_tcp import TcpTransport
+from node.web import make_app
+
+log = logging.getLogger(__name__)
+
+# Frames between the line limit and this cap get `error line_too_long`; bigger
+# frames are closed by the WebSocket layer with code 1009 before being buffered.
+WS_FRAME_CAP = 64 * 1024
+
+
+async def serve_tcp_clients(services: NodeServices, *, task_status: trio.TaskStatus[int]) -> None:
+    config = services.config
+
+    async def handle(stream: trio.SocketStream) -> None:
+        await Connection(TcpTransport(stream, config.max_line_bytes), services).run()
+
+    listeners = await trio.open_tcp_listeners(config.tcp_port, host=config.host)
+    port = listeners[0].socket.getsockname()[1]
+    log.info("TCP clients on %s:%d", config.host, port)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(functools.partial(trio.serve_listeners, handle, listeners))
+        task_status.started(port)
+
+
+def _hypercorn_config(services: NodeServices) -> HypercornConfig:
+    config = HypercornConfig()
+    config.bind = [f"{services.config.host}:{services.config.http_port}"]
+    config.accesslog = None
+    config.errorlog = logging.getLogger("hypercorn.error")
+    config.websocket_max_message_size = max(WS_FRAME_CAP, services.config.max_line_bytes * 4)
+    config.websocket_ping_interval = 20.0
+    return config
+
+
+async def serve_http(services: NodeServices, *, task_status: trio.TaskStatus[int]) -> None:
+    binds = []
+
+    async def serve(*, task_status: trio.TaskStatus[list[str]]) -> None:
+        await hypercorn_serve(make_app(services), _hypercorn_config(services),
+                              task_status=task_status, mode="asgi")
+
+    async with trio.open_nursery() as nursery:
+        binds = await nursery.start(serve)
+        port = int(binds[0].rsplit(":", 1)[1])
+        log.info("HTTP (/ws, /healthz) on %s", binds[0])
+        task_status.started(port)

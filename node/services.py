@@ -1,0 +1,21 @@
+"""What every connection of a node shares: settings, the cluster, local users."""
+
+from dataclasses import dataclass, field
+
+from node.announcer import Announcer
+from node.cluster import Cluster
+from node.config import NodeConfig
+from node.local_users import LocalUsers
+
+
+@dataclass
+class NodeServices:
+    config: NodeConfig
+    cluster: Cluster
+    announcer: Announcer
+    local_users: LocalUsers = field(default_factory=LocalUsers)
+    # Names whose release failed (Redis unreachable); the liveness loop retries them.
+    unreleased: set[tuple[str, str]] = field(default_factory=set)
+    ready: bool = False
+    # Set when the node is stopping: it then releases all its users in one step.
+    stopping: bool = False

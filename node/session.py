@@ -1,0 +1,129 @@
+"""One client's protocol state machine: the session decides, the connection does.
+
+``receive_line`` turns a client line into either a ``Reply`` (answered at once)
+or an operation the connection must carry out against the cluster; the
+connection then calls ``complete`` (or ``fail``) with the outcome and gets the
+one reply for that command. So every command gets exactly one reply, by
+construction, and every rule here is testable without Redis or sockets.
+"""
+
+from dataclasses import dataclass, field
+
+from node import protocol
+from node.names import sort_names
+from node.protocol import Command, ErrorCode, Rejected
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Lines for this client: the reply first, then any events that follow it."""
+
+    lines: list[str]
+    close: bool = False
+
+
+@dataclass(frozen=True)
+class ClaimName:
+    name: str
+
+
+@dataclass(frozen=True)
+class ClaimOutcome:
+    won: bool
+    users: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SendDirect:
+    sender: str
+    target: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Broadcast:
+    sender: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ListUsers:
+    pass
+
+
+@dataclass(frozen=True)
+class DumpDebug:
+    name: str
+
+
+Operation = ClaimName | SendDirect | Broadcast | ListUsers | DumpDebug
+
+
+class Session:
+    def __init__(self) -> None:
+        self.name: str | None = None
+        self.closed = False
+
+    def receive_line(self, line: str | Rejected) -> Reply | Operation | None:
+        """React to one input line; None means the line is ignored (blank)."""
+        parsed = line if isinstance(line, Rejected) else protocol.parse_line(line)
+        if parsed is None:
+            return None
+        if isinstance(parsed, Rejected):
+            return Reply([parsed.line()])
+        return self._dispatch(parsed)
+
+    def _dispatch(self, command: Command) -> Reply | Operation:
+        spec = command.spec
+        if spec.name == "login":
+            if self.name is not None:
+                return _error(ErrorCode.ALREADY_LOGGED_IN, f"you are already logged in as {self.name}")
+            return ClaimName(command.name)
+        if spec.needs_login and self.name is None:
+            return _error(ErrorCode.NOT_LOGGED_IN, "log in first: login <name>")
+        assert self.name is not None
+        if spec.name == "logout":
+            # The name is released by the connection's cleanup, the same path as a
+            # dropped connection, so logout and disconnect look alike to everyone else.
+            self.closed = True
+            return Reply([protocol.ok_line("logout")], close=True)
+        return _ACTIONS[spec.name](self.name, command)
+
+    def complete(self, op: Operation, outcome: object) -> Reply:
+        """The reply for ``op`` once the cluster has carried it out with ``outcome``."""
+        if isinstance(op, ClaimName):
+            return self._complete_claim(op, outcome)
+        if isinstance(op, SendDirect):
+            if outcome is None:
+                return _error(ErrorCode.NO_SUCH_USER, f"nobody called {op.target} is online")
+            return Reply([protocol.ok_line("msg", str(outcome))])
+        if isinstance(op, Broadcast):
+            return Reply([protocol.ok_line("msgall")])
+        if isinstance(op, ListUsers):
+            return Reply([protocol.ok_line("userlist", *sort_names(list(outcome)))])  # type: ignore[call-overload]
+        return Reply([protocol.ok_line("debug")])
+
+    def _complete_claim(self, op: ClaimName, outcome: object) -> Reply:
+        assert isinstance(outcome, ClaimOutcome)
+        if not outcome.won:
+            return _error(ErrorCode.NAME_TAKEN, f"the name {op.name} is taken; pick another")
+        self.name = op.name
+        users = protocol.event_line("users", *sort_names(outcome.users))
+        return Reply([protocol.ok_line("login", op.name), users])
+
+    def fail(self, op: Operation) -> Reply:
+        """The reply when the cluster's store could not be reached for ``op``."""
+        return _error(ErrorCode.UNAVAILABLE, "the chat store is unreachable; try again shortly")
+
+
+def _error(code: ErrorCode, detail: str) -> Reply:
+    return Reply([protocol.error_line(code, detail)])
+
+
+_ACTIONS = {
+    "msg": lambda me, c: SendDirect(me, c.name, c.text),
+    "msgall": lambda me, c: Broadcast(me, c.text),
+    "whoami": lambda me, c: Reply([protocol.ok_line("whoami", me)]),
+    "userlist": lambda me, c: ListUsers(),
+    "debug": lambda me, c: DumpDebug(me),
+}

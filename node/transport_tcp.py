@@ -1,0 +1,46 @@
+"""Raw TCP clients: UTF-8 lines ending in ``\\n`` both ways."""
+
+import trio
+
+from node.linebuffer import LineBuffer
+from node.protocol import Rejected
+from node.transport import ConnectionLost
+
+RECEIVE_CHUNK = 65536
+
+
+class TcpTransport:
+    def __init__(self, stream: trio.SocketStream, max_line_bytes: int) -> None:
+        self._stream = stream
+        self._lines = LineBuffer(max_line_bytes)
+        try:
+            host, port = stream.socket.getpeername()[:2]
+            self.peer = f"tcp:{host}:{port}"
+        except OSError:
+            self.peer = "tcp:?"
+
+    async def receive(self) -> list[str | Rejected]:
+        while True:
+            try:
+                data = await self._stream.receive_some(RECEIVE_CHUNK)
+            except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
+                raise ConnectionLost(str(exc)) from exc
+            if not data:
+                raise ConnectionLost("closed by client")
+            lines = self._lines.feed(data)
+            if lines:
+                return lines
+
+    async def send_lines(self, lines: list[str]) -> None:
+        data = ("\n".join(lines) + "\n").encode("utf-8")
+        try:
+            await self._stream.send_all(data)
+        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
+            raise ConnectionLost(str(exc)) from exc
+
+    async def close(self) -> None:
+        with trio.CancelScope(shield=True), trio.move_on_after(1):
+            try:
+                await self._stream.aclose()
+            except (trio.BrokenResourceError, OSError):
+                pass

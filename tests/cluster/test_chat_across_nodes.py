@@ -1,0 +1,69 @@
+"""Two nodes in one process sharing one real Redis: users on different nodes,
+over TCP and WebSocket, talk as if on one server."""
+
+import pytest
+
+from tests.support.nodes import NodeRunner
+
+KINDS = [("tcp", "tcp"), ("tcp", "ws"), ("ws", "tcp"), ("ws", "ws")]
+
+
+@pytest.mark.parametrize(("kind_a", "kind_b"), KINDS)
+async def test_direct_and_broadcast_between_nodes(nodes: NodeRunner, kind_a: str,
+                                                  kind_b: str) -> None:
+    node_a, node_b = await nodes.start(), await nodes.start()
+    alice = await nodes.connect(node_a, kind_a)
+    bob = await nodes.connect(node_b, kind_b)
+    assert await alice.login("alice") == ["alice"]
+    assert await bob.login("bob") == ["alice", "bob"]
+    await alice.expect("join bob")
+
+    assert await alice.request("msg bob hi  there, bob ") == "ok msg bob"
+    assert await bob.expect(lambda l: l.startswith("msg ")) == "msg alice hi  there, bob "
+
+    assert await bob.request("msg ALICE back at you") == "ok msg alice"
+    assert await alice.expect(lambda l: l.startswith("msg ")) == "msg bob back at you"
+
+    assert await bob.request("msgall hello   everyone") == "ok msgall"
+    assert await alice.expect(lambda l: l.startswith("msgall")) == "msgall bob hello   everyone"
+    assert await bob.expect(lambda l: l.startswith("msgall")) == "msgall bob hello   everyone"
+
+
+async def test_userlist_is_cluster_wide(nodes: NodeRunner) -> None:
+    node_a, node_b = await nodes.start(), await nodes.start()
+    clients = []
+    for index, name in enumerate(["Zed", "amy", "Bob", "carl"]):
+        client = await nodes.connect([node_a, node_b][index % 2], ["tcp", "ws"][index // 2])
+        await client.login(name)
+        clients.append(client)
+    for client in clients:
+        assert await client.request("userlist") == "ok userlist amy Bob carl Zed"
+
+
+async def test_join_and_leave_reach_other_nodes(nodes: NodeRunner) -> None:
+    node_a, node_b = await nodes.start(), await nodes.start()
+    watcher = await nodes.connect(node_a, "ws")
+    await watcher.login("watcher")
+    leaver = await nodes.connect(node_b, "tcp")
+    dropper = await nodes.connect(node_b, "ws")
+    await leaver.login("leaver")
+    await watcher.expect("join leaver")
+    await dropper.login("dropper")
+    await watcher.expect("join dropper")
+    await dropper.expect(lambda l: False, timeout=0) if False else None
+
+    assert await leaver.request("logout") == "ok logout"
+    assert await leaver.closed() == []
+    await watcher.expect("leave leaver")
+
+    await dropper.close()  # gone without logout
+    await watcher.expect("leave dropper")
+    assert await watcher.request("userlist") == "ok userlist watcher"
+
+
+async def test_message_to_user_who_is_not_online(nodes: NodeRunner) -> None:
+    node_a = await nodes.start()
+    alice = await nodes.connect(node_a)
+    await alice.login("alice")
+    reply = await alice.request("msg ghost are you there?")
+    assert reply.startswith("error no_such_user ")

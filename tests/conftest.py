@@ -1,0 +1,40 @@
+"""Shared fixtures: one real Redis server per test session, a fresh key prefix per test."""
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+import trio
+from glide import GlideClient, GlideClientConfiguration, NodeAddress
+
+from devcluster.redis_server import RedisServer
+from tests.support.nodes import NodeRunner
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    # A sync, session-scoped fixture: pytest-trio's async fixtures are per test.
+    with RedisServer() as server:
+        yield server
+
+
+@pytest.fixture
+def key_prefix() -> str:
+    return f"t{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+async def nodes(nursery: trio.Nursery, redis_server: RedisServer,
+                key_prefix: str) -> AsyncIterator[NodeRunner]:
+    runner = NodeRunner(nursery, redis_server.url, key_prefix)
+    yield runner
+    await runner.stop_all()
+
+
+@pytest.fixture
+async def redis(redis_server: RedisServer) -> AsyncIterator[GlideClient]:
+    """A Redis client for tests to look at the registry, as an operator would."""
+    client = await GlideClient.create(
+        GlideClientConfiguration([NodeAddress("127.0.0.1", redis_server.port)]))
+    yield client
+    await client.close()
