@@ -21,12 +21,12 @@ def default_node_id() -> str:
     return f"{host[:40] or 'node'}-{os.getpid()}"
 
 
-def _env_int(name: str, default: int) -> int:
+def _env_number(name: str, default: float, kind: type = int) -> float:
     value = os.environ.get(name)
     try:
-        return int(value) if value else default
+        return kind(value) if value else default
     except ValueError:
-        sys.exit(f"{name} must be a whole number, not {value!r}")
+        sys.exit(f"{name} must be a number, not {value!r}")
 
 
 def parse_args(argv: list[str] | None = None) -> NodeConfig:
@@ -34,9 +34,9 @@ def parse_args(argv: list[str] | None = None) -> NodeConfig:
     parser = argparse.ArgumentParser(prog="python -m node", description=__doc__)
     parser.add_argument("--redis-url", default=env.get("REDIS_URL", "redis://127.0.0.1:6379"),
                         help="Redis/Valkey to share state through (env REDIS_URL)")
-    parser.add_argument("--tcp-port", type=int, default=_env_int("TCP_PORT", 10000),
+    parser.add_argument("--tcp-port", type=int, default=_env_number("TCP_PORT", 10000),
                         help="port for line clients such as nc (env TCP_PORT; 0 picks one)")
-    parser.add_argument("--http-port", type=int, default=_env_int("HTTP_PORT", 8080),
+    parser.add_argument("--http-port", type=int, default=_env_number("HTTP_PORT", 8080),
                         help="port for /ws and /healthz (env HTTP_PORT; 0 picks one)")
     parser.add_argument("--node-id", default=env.get("NODE_ID") or default_node_id(),
                         help="this node's name in Redis (env NODE_ID; default host-pid)")
@@ -45,8 +45,15 @@ def parse_args(argv: list[str] | None = None) -> NodeConfig:
     parser.add_argument("--key-prefix", default=env.get("KEY_PREFIX", "chat"),
                         help="prefix of every Redis key and channel (env KEY_PREFIX)")
     parser.add_argument("--max-line-bytes", type=int,
-                        default=_env_int("MAX_LINE_BYTES", 4096),
+                        default=_env_number("MAX_LINE_BYTES", 4096),
                         help="longest accepted client line (env MAX_LINE_BYTES)")
+    parser.add_argument("--heartbeat-interval", type=float,
+                        default=_env_number("HEARTBEAT_INTERVAL", 5.0, float),
+                        help="seconds between heartbeats (env HEARTBEAT_INTERVAL)")
+    parser.add_argument("--heartbeat-ttl", type=float,
+                        default=_env_number("HEARTBEAT_TTL", 15.0, float),
+                        help="seconds without a heartbeat before other nodes remove this "
+                             "node's users (env HEARTBEAT_TTL)")
     parser.add_argument("--log-level", default=env.get("LOG_LEVEL", "INFO"),
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     args = parser.parse_args(argv)
@@ -55,7 +62,9 @@ def parse_args(argv: list[str] | None = None) -> NodeConfig:
     try:
         return NodeConfig(node_id=args.node_id, redis_url=args.redis_url, host=args.host,
                           tcp_port=args.tcp_port, http_port=args.http_port,
-                          key_prefix=args.key_prefix, max_line_bytes=args.max_line_bytes)
+                          key_prefix=args.key_prefix, max_line_bytes=args.max_line_bytes,
+                          heartbeat_interval=args.heartbeat_interval,
+                          heartbeat_ttl=args.heartbeat_ttl)
     except ValueError as exc:
         parser.error(str(exc))
         raise

@@ -13,6 +13,12 @@ TIMEOUT = 5.0
 Match = str | Callable[[str], bool]
 
 
+def _short(lines: list[str]) -> list[str]:
+    """Lines for an assertion message, each cut to a readable length."""
+    return [line if len(line) < 120 else f"{line[:100]}...({len(line)} chars)"
+            for line in lines[-20:]]
+
+
 def _matches(line: str, match: Match) -> bool:
     return line == match if isinstance(match, str) else match(line)
 
@@ -34,7 +40,7 @@ class LineClient:
         with trio.fail_after(timeout):
             line = await self._receive()
         if line is None:
-            raise AssertionError(f"{self.kind} connection closed; skipped {self.skipped}")
+            raise AssertionError(f"{self.kind} connection closed; skipped {_short(self.skipped)}")
         return line
 
     async def expect(self, match: Match, timeout: float = TIMEOUT) -> str:
@@ -50,13 +56,13 @@ class LineClient:
                     line = await self._receive()
                     if line is None:
                         raise AssertionError(f"closed while waiting for {match!r}; "
-                                             f"got {self.skipped}")
+                                             f"got {_short(self.skipped)}")
                     if _matches(line, match):
                         return line
                     self.skipped.append(line)
         except trio.TooSlowError:
             raise AssertionError(f"no line matching {match!r} within {timeout}s; "
-                                 f"got {self.skipped}") from None
+                                 f"got {_short(self.skipped)}") from None
 
     async def request(self, line: str, timeout: float = TIMEOUT) -> str:
         """Send a command and return the next ok/error line (its one reply)."""

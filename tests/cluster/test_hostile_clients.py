@@ -1,0 +1,91 @@
+"""Clients that misbehave must not crash a node or disturb anyone else."""
+
+import random
+
+import trio
+
+from tests.support.clients import TcpClient
+from tests.support.nodes import NodeRunner
+
+
+async def test_slow_consumer_is_dropped_and_others_carry_on(nodes: NodeRunner) -> None:
+    node = await nodes.start(outbox_lines=32)
+    talker = await nodes.connect(node, "ws")
+    await talker.login("talker")
+    listener = await nodes.connect(node, "tcp")
+    await listener.login("listener")
+    sloth = await TcpClient.connect(node.tcp_port)
+    await sloth.login("sloth")
+    heard: list[str] = []
+
+    async def listen() -> None:
+        while True:
+            line = await listener.next_line(timeout=30)
+            if line.startswith("msgall "):
+                heard.append(line)
+
+    big = "x" * 3000
+    sent = 0
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(listen)
+        # The sloth never reads again: its socket buffers fill, then its outbox.
+        with trio.fail_after(20):
+            while "sloth" in await talker.request("userlist"):
+                assert await talker.request(f"msgall {big}") == "ok msgall"
+                sent += 1
+        await talker.expect("leave sloth")
+        with trio.fail_after(5):
+            while len(heard) < sent:
+                await trio.sleep(0.01)  # waiting for the listener task's count, with a deadline
+        nursery.cancel_scope.cancel()
+    # The listener, reading along, got every broadcast, whole and in order.
+    assert sent > 32
+    assert heard == [f"msgall talker {big}"] * sent
+    assert await listener.request("whoami") == "ok whoami listener"
+
+
+async def test_random_garbage_never_disturbs_a_conversation(nodes: NodeRunner) -> None:
+    node_a, node_b = await nodes.start(max_line_bytes=256), await nodes.start()
+    alice = await nodes.connect(node_a, "tcp")
+    bob = await nodes.connect(node_b, "ws")
+    await alice.login("alice")
+    await bob.login("bob")
+    rng = random.Random(1234)
+    vandals = [await TcpClient.connect(node_a.tcp_port) for _ in range(5)]
+    for round_number in range(40):
+        for vandal in vandals:
+            size = rng.choice([1, 7, 100, 300, 2000])
+            junk = bytes(rng.randrange(256) for _ in range(size))
+            try:
+                await vandal.send_bytes(junk)
+            except trio.BrokenResourceError:
+                pass
+        assert await alice.request(f"msg bob ping {round_number}") == "ok msg bob"
+        assert await bob.expect(lambda l: l.startswith("msg ")) == f"msg alice ping {round_number}"
+    for vandal in vandals:
+        await vandal.send_bytes(b"\nwhoami\n")
+        assert await vandal.expect(lambda l: l.startswith("error not_logged_in") or
+                                   l.startswith("ok whoami"))
+    assert await alice.request("userlist") == "ok userlist alice bob"
+
+
+async def test_a_burst_of_logins_is_coalesced_into_few_join_lines(nodes: NodeRunner) -> None:
+    node_a, node_b = await nodes.start(), await nodes.start()
+    watcher = await nodes.connect(node_a)
+    await watcher.login("watcher")
+    clients = [await nodes.connect(node_b) for _ in range(40)]
+
+    async def login(index: int) -> None:
+        await clients[index].login(f"burst{index}")
+
+    async with trio.open_nursery() as nursery:
+        for index in range(len(clients)):
+            nursery.start_soon(login, index)
+    joined: list[str] = []
+    join_lines = 0
+    while len(joined) < len(clients):
+        line = await watcher.expect(lambda l: l.startswith("join "))
+        joined.extend(line.split()[1:])
+        join_lines += 1
+    assert sorted(joined) == sorted(f"burst{i}" for i in range(len(clients)))
+    assert join_lines < len(clients)

@@ -1,0 +1,124 @@
+"""Nodes as an operator runs them: `python -m node ...` processes, real signals."""
+
+import signal
+import sys
+from collections.abc import AsyncIterator
+
+import pytest
+import trio
+from glide import GlideClient
+
+from devcluster.redis_server import RedisServer
+from tests.support.clients import TcpClient
+from tests.support.processes import (
+    NodeProcess,
+    http_get,
+    start_node_process,
+    stop_process,
+)
+
+
+@pytest.fixture
+async def processes(nursery: trio.Nursery) -> AsyncIterator[list[NodeProcess]]:
+    started: list[NodeProcess] = []
+    yield started
+    for node in started:
+        stop_process(node)
+
+
+async def test_two_node_processes_chat_and_sigterm_says_leave(
+        nursery: trio.Nursery, redis_server: RedisServer, key_prefix: str,
+        processes: list[NodeProcess], redis: GlideClient) -> None:
+    for node_id in ("p1", "p2"):
+        processes.append(await start_node_process(nursery, redis_server.url, key_prefix, node_id))
+    p1, p2 = processes
+    status, body = await http_get(p1.http_port, "/healthz")
+    assert (status, body) == (200, "ok p1 users=0\n")
+
+    alice = await TcpClient.connect(p1.tcp_port)
+    bob = await TcpClient.connect(p2.tcp_port)
+    await alice.login("alice")
+    assert await bob.login("bob") == ["alice", "bob"]
+    assert await alice.request("userlist") == "ok userlist alice bob"
+    assert await alice.request("msg bob psst") == "ok msg bob"
+    assert await bob.expect(lambda l: l.startswith("msg ")) == "msg alice psst"
+    assert await bob.request("msgall hi all") == "ok msgall"
+    assert await alice.expect(lambda l: l.startswith("msgall ")) == "msgall bob hi all"
+    users = await redis.hgetall(f"{key_prefix}:users")
+    assert users == {b"alice": b"p1", b"bob": b"p2"}
+
+    p2.signal(signal.SIGTERM)
+    assert await p2.wait() == 0
+    await alice.expect("leave bob")
+    assert await redis.hgetall(f"{key_prefix}:users") == {b"alice": b"p1"}
+    assert await bob.closed() == ["msgall bob hi all"]  # its own echo, then the close
+
+
+async def test_killed_node_is_reaped_by_a_survivor(
+        nursery: trio.Nursery, redis_server: RedisServer, key_prefix: str,
+        processes: list[NodeProcess], redis: GlideClient) -> None:
+    fast = ("--heartbeat-interval", "0.2", "--heartbeat-ttl", "1")
+    survivor = await start_node_process(nursery, redis_server.url, key_prefix, "s1", *fast)
+    victim = await start_node_process(nursery, redis_server.url, key_prefix, "v1", *fast)
+    processes.extend([survivor, victim])
+    watcher = await TcpClient.connect(survivor.tcp_port)
+    await watcher.login("watcher")
+    doomed = await TcpClient.connect(victim.tcp_port)
+    await doomed.login("doomed")
+    await watcher.expect("join doomed")
+
+    victim.signal(signal.SIGKILL)  # no cleanup at all
+    await victim.wait()
+    await watcher.expect("leave doomed", timeout=10)
+    assert await redis.hgetall(f"{key_prefix}:users") == {b"watcher": b"s1"}
+    assert await redis.smembers(f"{key_prefix}:nodes") == {b"s1"}
+
+
+async def test_restart_with_same_id_clears_stale_users(
+        nursery: trio.Nursery, redis_server: RedisServer, key_prefix: str,
+        processes: list[NodeProcess], redis: GlideClient) -> None:
+    first = await start_node_process(nursery, redis_server.url, key_prefix, "same")
+    processes.append(first)
+    ghost = await TcpClient.connect(first.tcp_port)
+    await ghost.login("ghost")
+    first.signal(signal.SIGKILL)
+    await first.wait()
+    assert await redis.hgetall(f"{key_prefix}:users") == {b"ghost": b"same"}
+
+    second = await start_node_process(nursery, redis_server.url, key_prefix, "same")
+    processes.append(second)
+    assert await redis.hgetall(f"{key_prefix}:users") == {}
+    again = await TcpClient.connect(second.tcp_port)
+    assert await again.login("ghost") == ["ghost"]
+
+
+async def test_unreachable_redis_is_a_clear_error(key_prefix: str) -> None:
+    from devcluster.redis_server import free_port
+
+    port = free_port()
+    result = await trio.run_process(
+        [sys.executable, "-m", "node", "--redis-url", f"redis://127.0.0.1:{port}",
+         "--tcp-port", "0", "--http-port", "0", "--node-id", "lonely"],
+        check=False, capture_stdout=True, capture_stderr=True)
+    assert result.returncode != 0
+    assert f"redis://127.0.0.1:{port}" in result.stderr.decode()
+    assert "Traceback" not in result.stderr.decode()
+
+
+async def test_healthz_turns_503_when_redis_goes_away(nursery: trio.Nursery, key_prefix: str,
+                                                    processes: list[NodeProcess]) -> None:
+    own_redis = RedisServer().start()
+    try:
+        node = await start_node_process(nursery, own_redis.url, key_prefix, "h1")
+        processes.append(node)
+        client = await TcpClient.connect(node.tcp_port)
+        await client.login("hopeful")
+        own_redis.stop()
+        with trio.fail_after(10):
+            while (await http_get(node.http_port, "/healthz"))[0] != 503:
+                await trio.sleep(0.05)  # polling /healthz with a deadline
+        reply = await client.request("msgall anyone?", timeout=10)
+        assert reply == "error unavailable the chat store is unreachable; try again shortly"
+        assert await client.request("whoami") == "ok whoami hopeful"
+    finally:
+        own_redis.stop()

@@ -1,0 +1,70 @@
+"""Nodes as separate processes, started with the documented command."""
+
+import functools
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+
+import trio
+
+from devcluster.redis_server import free_port
+
+
+async def http_get(port: int, path: str) -> tuple[int, str]:
+    """A bare HTTP/1.0 GET over a real socket: (status, body)."""
+    stream = await trio.open_tcp_stream("127.0.0.1", port)
+    async with stream:
+        await stream.send_all(f"GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n".encode())
+        data = b""
+        while chunk := await stream.receive_some(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body.decode()
+
+
+async def wait_healthy(port: int, process: trio.Process | None = None,
+                       timeout: float = 20) -> None:
+    with trio.fail_after(timeout):
+        while True:
+            if process is not None and process.returncode is not None:
+                raise AssertionError(f"process exited with {process.returncode}")
+            try:
+                if (await http_get(port, "/healthz"))[0] == 200:
+                    return
+            except (OSError, IndexError, ValueError):
+                pass
+            await trio.sleep(0.05)  # polling /healthz with a deadline
+
+
+@dataclass
+class NodeProcess:
+    process: trio.Process
+    node_id: str
+    tcp_port: int
+    http_port: int
+
+    def signal(self, signum: signal.Signals) -> None:
+        self.process.send_signal(signum)
+
+    async def wait(self, timeout: float = 10) -> int:
+        with trio.fail_after(timeout):
+            return await self.process.wait()
+
+
+async def start_node_process(nursery: trio.Nursery, redis_url: str, key_prefix: str,
+                             node_id: str, *extra: str) -> NodeProcess:
+    tcp_port, http_port = free_port(), free_port()
+    command = [sys.executable, "-m", "node", "--redis-url", redis_url,
+               "--tcp-port", str(tcp_port), "--http-port", str(http_port),
+               "--node-id", node_id, "--host", "127.0.0.1", "--key-prefix", key_prefix, *extra]
+    process = await nursery.start(functools.partial(
+        trio.run_process, command, check=False, stdout=subprocess.DEVNULL))
+    node = NodeProcess(process, node_id, tcp_port, http_port)
+    await wait_healthy(http_port, process)
+    return node
+
+
+def stop_process(node: NodeProcess) -> None:
+    if node.process.returncode is None:
+        node.process.kill()
