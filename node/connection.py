@@ -11,11 +11,11 @@ import logging
 
 import trio
 
+from node import envelope
 from node.cluster import ClusterUnavailable
 from node.names import fold_name
 from node.outbox import Outbox
 from node.services import NodeServices
-from node import envelope
 from node.session import (
     Broadcast,
     ClaimName,
@@ -100,11 +100,12 @@ class Connection:
             if isinstance(op, ClaimName):
                 return await self._login(op)
             if isinstance(op, SendDirect):
-                payload = envelope.encode(envelope.Direct(op.sender, fold_name(op.target), op.text))
-                outcome: object = await cluster.send_direct(fold_name(op.target), payload)
+                target = fold_name(op.target)
+                payload = envelope.encode(envelope.Direct(op.sender, target, op.text))
+                outcome: object = await cluster.send_direct(target, payload)
             elif isinstance(op, Broadcast):
-                outcome = await cluster.publish(cluster.keys.broadcast_channel,
-                                                envelope.encode(envelope.Broadcast(op.sender, op.text)))
+                payload = envelope.encode(envelope.Broadcast(op.sender, op.text))
+                outcome = await cluster.publish(cluster.keys.broadcast_channel, payload)
             elif isinstance(op, ListUsers):
                 outcome = await cluster.list_users()
             else:

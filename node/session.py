@@ -77,7 +77,8 @@ class Session:
         spec = command.spec
         if spec.name == "login":
             if self.name is not None:
-                return _error(ErrorCode.ALREADY_LOGGED_IN, f"you are already logged in as {self.name}")
+                return _error(ErrorCode.ALREADY_LOGGED_IN,
+                              f"you are already logged in as {self.name}")
             return ClaimName(command.name)
         if spec.needs_login and self.name is None:
             return _error(ErrorCode.NOT_LOGGED_IN, "log in first: login <name>")
@@ -100,7 +101,8 @@ class Session:
         if isinstance(op, Broadcast):
             return Reply([protocol.ok_line("msgall")])
         if isinstance(op, ListUsers):
-            return Reply([protocol.ok_line("userlist", *sort_names(list(outcome)))])  # type: ignore[call-overload]
+            assert isinstance(outcome, list)
+            return Reply([protocol.ok_line("userlist", *sort_names(outcome))])
         return Reply([protocol.ok_line("debug")])
 
     def _complete_claim(self, op: ClaimName, outcome: object) -> Reply:

@@ -1,5 +1,7 @@
 """Raw TCP clients: UTF-8 lines ending in ``\\n`` both ways."""
 
+import contextlib
+
 import trio
 
 from node.linebuffer import LineBuffer
@@ -39,8 +41,6 @@ class TcpTransport:
             raise ConnectionLost(str(exc)) from exc
 
     async def close(self) -> None:
-        with trio.CancelScope(shield=True), trio.move_on_after(1):
-            try:
-                await self._stream.aclose()
-            except (trio.BrokenResourceError, OSError):
-                pass
+        with (trio.CancelScope(shield=True), trio.move_on_after(1),
+              contextlib.suppress(trio.BrokenResourceError, OSError)):
+            await self._stream.aclose()

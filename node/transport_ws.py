@@ -6,6 +6,7 @@ connection stays open. Frames over the server's hard frame cap are closed by
 the WebSocket layer itself with code 1009.
 """
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -53,7 +54,6 @@ class WebSocketTransport:
             raise ConnectionLost(repr(exc)) from exc
 
     async def close(self) -> None:
-        try:
+        # Already closed by the client: nothing left to do.
+        with contextlib.suppress(Exception):
             await self._send({"type": "websocket.close", "code": 1000})
-        except Exception:  # already closed by the client: nothing left to do
-            pass

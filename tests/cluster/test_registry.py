@@ -6,7 +6,7 @@ import random
 import trio
 from glide import GlideClient
 
-from tests.support.clients import LineClient
+from tests.support.clients import LineClient, starts
 from tests.support.nodes import NodeRunner, RunningNode
 
 
@@ -38,12 +38,13 @@ async def test_name_race_across_nodes_has_exactly_one_winner(nodes: NodeRunner,
         name = f"racer{round_number}"
         replies: list[str] = []
 
-        async def claim(client: LineClient, spelling: str) -> None:
+        async def claim(client: LineClient, spelling: str, replies: list[str]) -> None:
             replies.append(await client.request(f"login {spelling}"))
 
         async with trio.open_nursery() as nursery:
             for index, client in enumerate(racers):
-                nursery.start_soon(claim, client, name.upper() if index % 4 == 0 else name)
+                nursery.start_soon(claim, client, name.upper() if index % 4 == 0 else name,
+                                   replies)
         winners = [r for r in replies if r.startswith("ok login")]
         assert len(winners) == 1, replies
         assert len([r for r in replies if r.startswith("error name_taken")]) == len(racers) - 1
@@ -97,7 +98,7 @@ async def test_stopping_a_node_releases_its_users_and_says_leave(nodes: NodeRunn
     await node_b.stop()
     leaves: set[str] = set()
     while leaves != {"x1", "x2", "x3"}:
-        line = await watcher.expect(lambda l: l.startswith("leave "))
+        line = await watcher.expect(starts("leave "))
         leaves.update(line.split()[1:])
     await _wait_for_registry(redis, nodes.key_prefix, {"watcher": node_a.node_id})
     assert await redis.smembers(f"{nodes.key_prefix}:nodes") == {node_a.node_id.encode()}

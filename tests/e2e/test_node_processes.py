@@ -9,7 +9,7 @@ import trio
 from glide import GlideClient
 
 from devcluster.redis_server import RedisServer
-from tests.support.clients import TcpClient
+from tests.support.clients import TcpClient, starts
 from tests.support.processes import (
     NodeProcess,
     http_get,
@@ -41,9 +41,9 @@ async def test_two_node_processes_chat_and_sigterm_says_leave(
     assert await bob.login("bob") == ["alice", "bob"]
     assert await alice.request("userlist") == "ok userlist alice bob"
     assert await alice.request("msg bob psst") == "ok msg bob"
-    assert await bob.expect(lambda l: l.startswith("msg ")) == "msg alice psst"
+    assert await bob.expect(starts("msg ")) == "msg alice psst"
     assert await bob.request("msgall hi all") == "ok msgall"
-    assert await alice.expect(lambda l: l.startswith("msgall ")) == "msgall bob hi all"
+    assert await alice.expect(starts("msgall ")) == "msgall bob hi all"
     users = await redis.hgetall(f"{key_prefix}:users")
     assert users == {b"alice": b"p1", b"bob": b"p2"}
 

