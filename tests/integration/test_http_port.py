@@ -1,0 +1,59 @@
+"""The node's HTTP port: /healthz, unknown paths, the WebSocket frame cap, and the
+`debug` command writing to the node's log rather than to the client."""
+
+import logging
+
+import pytest
+from trio_websocket import ConnectionClosed
+
+from tests.support.clients import WsClient
+from tests.support.nodes import NodeRunner
+from tests.support.processes import http_get
+
+
+async def test_healthz_and_unknown_paths(nodes: NodeRunner) -> None:
+    node = await nodes.start(node_id="hz-1")
+    assert await http_get(node.http_port, "/healthz") == (200, "ok hz-1 users=0\n")
+    status, body = await http_get(node.http_port, "/nope")
+    assert status == 404
+    assert "/ws" in body
+
+
+async def test_oversized_frame_closes_with_1009_without_disturbing_others(
+        nodes: NodeRunner) -> None:
+    node = await nodes.start()
+    bystander = await nodes.connect(node, "ws")
+    await bystander.login("bystander")
+    giant = await nodes.connect(node, "ws")
+    assert isinstance(giant, WsClient)
+    await giant.send("msgall " + "g" * 200_000)
+    with pytest.raises(ConnectionClosed) as closed:
+        await giant.ws.get_message()
+    assert closed.value.reason.code == 1009
+    assert await bystander.request("whoami") == "ok whoami bystander"
+
+
+@pytest.mark.parametrize("kind", ["tcp", "ws"])
+async def test_logout_flushes_the_reply_then_closes(nodes: NodeRunner, kind: str) -> None:
+    node = await nodes.start()
+    watcher = await nodes.connect(node, "tcp")
+    await watcher.login("watcher")
+    leaving = await nodes.connect(node, kind)
+    await leaving.login("leaving")
+    await leaving.send("logout")
+    assert await leaving.next_line() == "ok logout"
+    assert await leaving.closed() == []
+    await watcher.expect("leave leaving")
+
+
+async def test_debug_goes_to_the_node_log_only(nodes: NodeRunner,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    node = await nodes.start(node_id="dbg-1")
+    client = await nodes.connect(node, "tcp")
+    await client.login("inspector")
+    with caplog.at_level(logging.INFO, logger="node.connection"):
+        assert await client.request("debug") == "ok debug"
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "local connections: ['inspector tcp:127.0.0.1:" in logged
+    assert "cluster registry (1 users): {'inspector': 'dbg-1'}" in logged
+    assert client.skipped == []
