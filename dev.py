@@ -11,6 +11,7 @@ Extra arguments go to the program underneath (devcluster, or pytest).
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -35,6 +36,32 @@ def ensure_venv(extra: str) -> None:
     run([str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
     run([str(PYTHON), "-m", "pip", "install", "--quiet", "-e", f".[{extra}]"])
     stamp.write_text(digest)
+
+
+# Programs the tests drive for real, by Debian package name: a browser for the web
+# page's tests and a load balancer for the deploy tests.
+SYSTEM_PACKAGES = {"chromium": "chromium", "haproxy": "haproxy"}
+
+
+def ensure_system_packages() -> None:
+    """apt-get install what is missing, where we can (root on Debian/Ubuntu).
+
+    Where we cannot, the tests that need a program skip with a loud reason."""
+    missing = [pkg for program, pkg in SYSTEM_PACKAGES.items() if not shutil.which(program)]
+    if not missing:
+        return
+    if shutil.which("apt-get") is None or not hasattr(os, "geteuid") or os.geteuid() != 0:
+        print(f"WARNING: cannot install {' '.join(missing)} (needs root and apt-get); "
+              "the tests that need them will be SKIPPED", flush=True)
+        return
+    print(f"installing system packages: {' '.join(missing)}", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (["apt-get", "update", "-qq"],
+                    ["apt-get", "install", "-y", "-qq", *missing]):
+        if subprocess.run(command, env=env).returncode != 0:
+            print(f"WARNING: `{' '.join(command)}` failed; dependent tests will be SKIPPED",
+                  flush=True)
+            return
 
 
 def run(command: list[str]) -> None:
@@ -69,6 +96,7 @@ def main() -> None:
     ensure_venv("test")
     lint()
     if command == "test":
+        ensure_system_packages()
         replace_with([str(PYTHON), "-m", "pytest", *rest])
 
 
