@@ -1,0 +1,94 @@
+"""Protocol lines rendered for people. Pure: no terminal, no sockets.
+
+Every command gets exactly one reply, in order, so the client pairs each reply
+with the command it sent (``Conversation``) and can say ``[you → bob] hi``
+when ``ok msg bob`` comes back.
+"""
+
+from collections import deque
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Style(Enum):
+    BROADCAST = "broadcast"
+    DIRECT = "direct"
+    SYSTEM = "system"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Shown:
+    text: str
+    style: Style
+
+
+def _names(parts: list[str]) -> str:
+    return ", ".join(parts)
+
+
+def render_event(line: str) -> Shown | None:
+    """An event line (not a reply) for people; None for a line we do not know."""
+    kind, _, rest = line.partition(" ")
+    if kind in ("msg", "msgall"):
+        sender, _, text = rest.partition(" ")
+        if kind == "msg":
+            return Shown(f"[{sender} → you] {text}", Style.DIRECT)
+        return Shown(f"[{sender}] {text}", Style.BROADCAST)
+    names = rest.split()
+    if kind == "join":
+        return Shown(f"* {_names(names)} joined", Style.SYSTEM)
+    if kind == "leave":
+        return Shown(f"* {_names(names)} left", Style.SYSTEM)
+    if kind == "users":
+        return Shown(f"* online: {_names(names)}", Style.SYSTEM)
+    return None
+
+
+def render_reply(line: str, command: str | None) -> Shown | None:
+    """The reply to ``command`` for people; None where the reply says nothing new."""
+    status, _, rest = line.partition(" ")
+    if status == "error":
+        _code, _, text = rest.partition(" ")
+        return Shown(f"! {text}", Style.ERROR)
+    verb, _, detail = rest.partition(" ")
+    if verb == "msg" and command:
+        text = command.split(" ", 2)[2] if command.count(" ") >= 2 else ""
+        return Shown(f"[you → {detail}] {text.lstrip(' ')}", Style.DIRECT)
+    return {
+        "login": Shown(f"* logged in as {detail}", Style.SYSTEM),
+        "userlist": Shown(f"* online: {_names(detail.split())}", Style.SYSTEM),
+        "whoami": Shown(f"* you are {detail}", Style.SYSTEM),
+        "logout": Shown("* logged out", Style.SYSTEM),
+        "debug": Shown("* the node wrote its state to its log", Style.SYSTEM),
+    }.get(verb)
+
+
+def is_reply(line: str) -> bool:
+    return line.startswith(("ok ", "error ")) or line == "ok"
+
+
+class Conversation:
+    """Pairs replies with the commands sent, in order; knows who we are."""
+
+    def __init__(self) -> None:
+        self._sent: deque[str] = deque()
+        self.me: str | None = None
+
+    @property
+    def waiting(self) -> int:
+        """Commands sent that have not had their reply yet."""
+        return len(self._sent)
+
+    def sent(self, command: str) -> None:
+        self._sent.append(command)
+
+    def received(self, line: str) -> Shown | None:
+        if not is_reply(line):
+            return render_event(line)
+        command = self._sent.popleft() if self._sent else None
+        if line.startswith("ok login "):
+            self.me = line.split(" ", 2)[2]
+        elif line == "ok logout":
+            self.me = None
+        return render_reply(line, command)
