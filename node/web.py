@@ -1,4 +1,5 @@
-"""The node's HTTP port, as a small ASGI app: ``/ws`` (WebSocket) and ``/healthz``."""
+"""The node's HTTP port, as a small ASGI app: the page at ``/``, ``/ws`` (WebSocket)
+and ``/healthz``."""
 
 import logging
 from collections.abc import Awaitable, Callable
@@ -9,6 +10,7 @@ import trio
 from node.cluster import ClusterUnavailable
 from node.connection import Connection
 from node.services import NodeServices
+from node.static import SECURITY_HEADERS, page_files
 from node.transport_ws import WebSocketTransport
 
 log = logging.getLogger(__name__)
@@ -19,14 +21,20 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-async def _respond(send: Send, status: int, body: str) -> None:
+async def _respond(send: Send, status: int, body: str | bytes,
+                   content_type: str = "text/plain; charset=utf-8",
+                   extra_headers: list[tuple[bytes, bytes]] | None = None,
+                   head_only: bool = False) -> None:
+    data = body.encode() if isinstance(body, str) else body
     await send({
         "type": "http.response.start",
         "status": status,
-        "headers": [(b"content-type", b"text/plain; charset=utf-8"),
-                    (b"cache-control", b"no-store")],
+        "headers": [(b"content-type", content_type.encode()),
+                    (b"content-length", str(len(data)).encode()),
+                    (b"cache-control", b"no-cache"),
+                    *(extra_headers or [])],
     })
-    await send({"type": "http.response.body", "body": body.encode()})
+    await send({"type": "http.response.body", "body": b"" if head_only else data})
 
 
 async def health(services: NodeServices) -> tuple[int, str]:
@@ -67,9 +75,16 @@ def make_app(services: NodeServices) -> App:
             await send({"type": "websocket.accept"})
             transport = WebSocketTransport(scope, receive, send, services.config.max_line_bytes)
             await Connection(transport, services).run()
-        elif path == "/healthz" and scope["method"] in ("GET", "HEAD"):
-            await _respond(send, *await health(services))
+        elif scope["method"] not in ("GET", "HEAD"):
+            await _respond(send, 405, "only GET and HEAD\n",
+                           extra_headers=[(b"allow", b"GET, HEAD")])
+        elif path == "/healthz":
+            await _respond(send, *await health(services), head_only=scope["method"] == "HEAD")
+        elif path in page_files():
+            content_type, body = page_files()[path]
+            await _respond(send, 200, body, content_type, SECURITY_HEADERS,
+                           head_only=scope["method"] == "HEAD")
         else:
-            await _respond(send, 404, "not found; the chat is at /ws (WebSocket)\n")
+            await _respond(send, 404, "not found; the chat page is at /, WebSocket at /ws\n")
 
     return app

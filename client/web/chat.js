@@ -1,0 +1,259 @@
+// The browser chat page: one WebSocket to /ws on the host that served the page,
+// speaking the same line protocol as the TCP clients (one line per frame).
+// Everything from the network is shown with textContent, never parsed as HTML.
+"use strict";
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const view = {
+    status: $("status"), me: $("me"), logout: $("logout"),
+    loginView: $("login-view"), loginForm: $("login-form"), name: $("name"),
+    loginError: $("login-error"),
+    chatView: $("chat-view"), messages: $("messages"), sendForm: $("send-form"),
+    text: $("text"), target: $("target"), online: $("online"), onlineCount: $("online-count"),
+  };
+  const state = {
+    ws: null,
+    me: null,          // our name once logged in
+    wanted: null,      // the name to log in with (again, after a reconnect)
+    pending: [],       // commands sent, waiting for their one reply each (in order)
+    online: new Map(), // folded name -> display name
+    target: null,      // whom Enter sends to; null means everyone
+    attempt: 0,
+    leaving: false,    // we asked to log out: the close that follows is expected
+  };
+
+  const fold = (name) => name.normalize("NFC").toLowerCase();
+
+  function wsUrl() {
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    return `${scheme}//${location.host}/ws`;
+  }
+
+  function setStatus(text, down = false) {
+    view.status.textContent = text;
+    view.status.classList.toggle("down", down);
+  }
+
+  // ---- the connection --------------------------------------------------
+  function connect() {
+    setStatus("connecting…");
+    const ws = new WebSocket(wsUrl());
+    state.ws = ws;
+    state.pending = [];
+    ws.onopen = () => {
+      state.attempt = 0;
+      setStatus("connected");
+      if (state.wanted) send(`login ${state.wanted}`);
+    };
+    ws.onmessage = (event) => receive(String(event.data));
+    ws.onclose = () => {
+      if (state.ws !== ws) return;
+      state.ws = null;
+      if (state.leaving) {
+        state.leaving = false;
+        connect();
+        return;
+      }
+      const delay = Math.min(500 * 2 ** state.attempt, 10000);
+      state.attempt += 1;
+      setStatus(`connection lost — reconnecting in ${Math.ceil(delay / 1000)}s…`, true);
+      if (state.me) addLine("system error", "Connection lost. Reconnecting…");
+      setTimeout(connect, delay);
+    };
+  }
+
+  function send(line) {
+    if (!state.ws || state.ws.readyState !== WebSocket.OPEN) {
+      addLine("system error", "Not connected; try again in a moment.");
+      return false;
+    }
+    state.pending.push(line);
+    state.ws.send(line);
+    return true;
+  }
+
+  function receive(line) {
+    if (line.startsWith("ok ") || line.startsWith("error ")) {
+      reply(line, state.pending.shift() || "");
+    } else {
+      handleEvent(line);
+    }
+  }
+
+  // ---- replies: paired with the command that caused them -----------------
+  function reply(line, command) {
+    const [status, rest] = splitOnce(line);
+    const ok = status === "ok";
+    const [verb, detail] = splitOnce(rest);
+    const errorText = ok ? "" : detail;
+    const commandVerb = splitOnce(command)[0];
+    if (commandVerb === "login") return loginReply(ok, detail, errorText);
+    if (!ok) return addLine("system error", errorText);
+    if (verb === "msg") {
+      const text = splitOnce(splitOnce(command)[1])[1].replace(/^ +/, "");
+      return addMessage(`you → ${detail}`, text, "dm outgoing");
+    }
+    if (verb === "userlist") return setOnline(detail.split(" ").filter(Boolean));
+    if (verb === "whoami") return addLine("system", `You are ${detail}.`);
+    if (verb === "logout") return loggedOut();
+    return undefined;
+  }
+
+  function loginReply(ok, name, errorText) {
+    if (!ok) {
+      const relogin = state.me !== null;
+      state.me = null;
+      state.wanted = null;
+      showLogin(relogin ? `Could not log in again: ${errorText}` : errorText);
+      return;
+    }
+    const again = state.me !== null;
+    state.me = name;
+    state.wanted = name;
+    view.me.textContent = name;
+    showChat();
+    addLine("system", again ? `Reconnected as ${name}.` : `Logged in as ${name}.`);
+  }
+
+  function loggedOut() {
+    state.me = null;
+    state.wanted = null;
+    state.leaving = true;
+    showLogin("");
+  }
+
+  // ---- events -------------------------------------------------------------
+  function handleEvent(line) {
+    const [kind, rest] = splitOnce(line);
+    if (kind === "msg" || kind === "msgall") {
+      const [from, text] = splitOnce(rest);
+      if (kind === "msg") addMessage(`${from} → you`, text, "dm incoming");
+      else addMessage(from, text, "broadcast");
+      return;
+    }
+    const names = rest.split(" ").filter(Boolean);
+    if (kind === "users") setOnline(names);
+    if (kind === "join") {
+      names.forEach((n) => state.online.set(fold(n), n));
+      renderOnline();
+      addLine("system", `${names.join(", ")} joined`);
+    }
+    if (kind === "leave") {
+      names.forEach((n) => state.online.delete(fold(n)));
+      renderOnline();
+      addLine("system", `${names.join(", ")} left`);
+      if (state.target && !state.online.has(fold(state.target))) setTarget(null);
+    }
+  }
+
+  // ---- drawing ------------------------------------------------------------
+  function splitOnce(text) {
+    const at = text.indexOf(" ");
+    return at < 0 ? [text, ""] : [text.slice(0, at), text.slice(at + 1)];
+  }
+
+  function append(li) {
+    const box = view.messages;
+    const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+    box.appendChild(li);
+    if (atBottom) box.scrollTop = box.scrollHeight;
+  }
+
+  function addMessage(from, text, kind) {
+    const li = document.createElement("li");
+    li.className = kind;
+    const who = document.createElement("span");
+    who.className = "from";
+    who.textContent = from;
+    const body = document.createElement("span");
+    body.className = "text";
+    body.textContent = text;
+    li.append(who, body);
+    append(li);
+  }
+
+  function addLine(kind, text) {
+    const li = document.createElement("li");
+    li.className = kind;
+    li.textContent = text;
+    append(li);
+  }
+
+  function setOnline(names) {
+    state.online = new Map(names.map((n) => [fold(n), n]));
+    renderOnline();
+  }
+
+  function renderOnline() {
+    const names = [...state.online.values()].sort((a, b) => fold(a).localeCompare(fold(b)));
+    view.online.replaceChildren(...names.map((name) => {
+      const li = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = name;
+      button.title = `Message ${name} directly`;
+      if (state.me && fold(name) === fold(state.me)) button.classList.add("self");
+      button.addEventListener("click", () => setTarget(name));
+      li.appendChild(button);
+      return li;
+    }));
+    view.onlineCount.textContent = String(names.length);
+  }
+
+  function setTarget(name) {
+    state.target = name;
+    view.target.hidden = name === null;
+    view.target.textContent = name === null ? "" : `to ${name} ✕`;
+    view.text.placeholder = name === null ? "Message everyone" : `Message ${name}`;
+    view.text.focus();
+  }
+
+  function showLogin(error) {
+    view.chatView.hidden = true;
+    view.loginView.hidden = false;
+    view.logout.hidden = true;
+    view.me.hidden = true;
+    view.loginError.textContent = error;
+    view.name.focus();
+  }
+
+  function showChat() {
+    view.loginView.hidden = true;
+    view.chatView.hidden = false;
+    view.logout.hidden = false;
+    view.me.hidden = false;
+    view.loginError.textContent = "";
+    view.text.focus();
+  }
+
+  // ---- what the user does -----------------------------------------------------
+  view.loginForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const name = view.name.value.trim();
+    if (!name) return;
+    if (/\s/.test(name)) {
+      view.loginError.textContent = "A name is one word: letters, digits, _ - and . only.";
+      return;
+    }
+    view.loginError.textContent = "";
+    state.wanted = name;
+    if (state.ws && state.ws.readyState === WebSocket.OPEN) send(`login ${name}`);
+  });
+
+  view.sendForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = view.text.value;
+    if (!text.trim()) return;
+    let line;
+    if (text.startsWith("/")) line = text.slice(1);
+    else if (state.target) line = `msg ${state.target} ${text}`;
+    else line = `msgall ${text}`;
+    if (send(line)) view.text.value = "";
+  });
+
+  view.target.addEventListener("click", () => setTarget(null));
+  view.logout.addEventListener("click", () => send("logout"));
+
+  connect();
+})();
