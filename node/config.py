@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-NODE_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+NODE_ID_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -25,8 +25,10 @@ def parse_redis_url(url: str) -> RedisTarget:
     if not parts.hostname:
         raise ValueError(f"no host in Redis URL {url!r}")
     path = parts.path.strip("/")
-    if path and not path.isdigit():
+    if path and not (path.isascii() and path.isdigit()):
         raise ValueError(f"the database in {url!r} must be a number")
+    if parts.port == 0:
+        raise ValueError(f"port 0 in Redis URL {url!r}")
     return RedisTarget(
         host=parts.hostname,
         port=parts.port or 6379,
@@ -55,12 +57,18 @@ class NodeConfig:
     flush_timeout: float = 5.0
 
     def __post_init__(self) -> None:
-        if not NODE_ID_PATTERN.match(self.node_id):
+        if not NODE_ID_PATTERN.fullmatch(self.node_id):
             raise ValueError(f"node id {self.node_id!r}: use 1-64 of A-Z a-z 0-9 _ . -")
-        if not NODE_ID_PATTERN.match(self.key_prefix):
+        if not NODE_ID_PATTERN.fullmatch(self.key_prefix):
             raise ValueError(f"key prefix {self.key_prefix!r}: use 1-64 of A-Z a-z 0-9 _ . -")
         if self.max_line_bytes < 64:
             raise ValueError("max line length must be at least 64 bytes")
+        if self.heartbeat_interval <= 0 or self.redis_timeout <= 0 or self.flush_timeout <= 0:
+            raise ValueError("intervals and timeouts must be positive")
+        if self.outbox_lines < 1:
+            raise ValueError("the outbox needs room for at least one line")
+        if not all(0 <= port <= 65535 for port in (self.tcp_port, self.http_port)):
+            raise ValueError("ports are 0-65535 (0 picks a free port)")
         if self.heartbeat_ttl <= self.heartbeat_interval:
             raise ValueError("the heartbeat TTL must be longer than its interval")
         parse_redis_url(self.redis_url)

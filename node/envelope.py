@@ -57,10 +57,11 @@ def encode(envelope: Envelope) -> str:
 def decode(payload: bytes | str) -> Envelope | None:
     try:
         body = json.loads(payload)
-        if not isinstance(body, dict) or body.get("v") != VERSION:
+        version = body.get("v") if isinstance(body, dict) else None
+        if type(version) is not int or version != VERSION:  # True == 1 is not a version
             return None
         return _DECODERS[body["kind"]](body)
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         return None
 
 
@@ -68,6 +69,7 @@ def _text(body: dict, key: str) -> str:
     value = body[key]
     if not isinstance(value, str):
         raise TypeError(key)
+    value.encode("utf-8")  # lone surrogates from JSON escapes raise ValueError here
     return value
 
 
@@ -75,6 +77,8 @@ def _names(body: dict) -> tuple[str, ...]:
     names = body["names"]
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise TypeError("names")
+    for name in names:
+        name.encode("utf-8")
     return tuple(names)
 
 

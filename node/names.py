@@ -35,8 +35,9 @@ def name_problem(name: str) -> str | None:
 
 
 def fold_name(name: str) -> str:
-    """The case-insensitive identity of a name (NFC, then Unicode casefold)."""
-    return unicodedata.normalize("NFC", name).casefold()
+    """The case-insensitive identity of a name: Unicode canonical caseless matching
+    (decompose, casefold, recompose), since casefold alone can un-normalise text."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", name).casefold())
 
 
 def sort_names(names: list[str]) -> list[str]:
