@@ -39,8 +39,8 @@ def ensure_venv(extra: str) -> None:
 
 
 # Programs the tests drive for real, by Debian package name: a browser for the web
-# page's tests and a load balancer for the deploy tests.
-SYSTEM_PACKAGES = {"chromium": "chromium", "haproxy": "haproxy"}
+# page's tests, a load balancer for the deploy tests, a terminal for the console client.
+SYSTEM_PACKAGES = {"chromium": "chromium", "haproxy": "haproxy", "tmux": "tmux"}
 
 
 def ensure_system_packages() -> None:

@@ -58,6 +58,7 @@ class Client:
         self.output = output
         self.conversation = Conversation()
         self._replies_done = trio.Event()
+        self._leaving = False
 
     def _notice(self, text: str, style: Style = Style.SYSTEM) -> None:
         self.output.notice(Shown(text, style))
@@ -72,13 +73,20 @@ class Client:
             self._replies_done.set()
 
     async def _send(self, link: Link, line: str) -> None:
+        self._leaving = line == "logout"
         self.conversation.sent(line)
         self._replies_done = trio.Event()
         await link.send(line)
 
     async def _read(self, link: Link) -> None:
         while True:
-            self._received(await link.receive())
+            try:
+                line = await link.receive()
+            except LinkLost:
+                if self._leaving and self.conversation.waiting == 0:
+                    return  # the server closes after `ok logout`: that is the normal end
+                raise
+            self._received(line)
 
     async def _settle(self, link: Link) -> None:
         """Log out if logged in and wait for every outstanding reply."""

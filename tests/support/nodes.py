@@ -46,10 +46,10 @@ class NodeRunner:
     nodes: list[RunningNode] = field(default_factory=list)
 
     async def start(self, node_id: str | None = None, **settings: object) -> RunningNode:
+        defaults: dict[str, object] = {"host": "127.0.0.1", "tcp_port": 0, "http_port": 0}
         config = NodeConfig(
             node_id=node_id or f"test-node-{next(_ids)}", redis_url=self.redis_url,
-            host="127.0.0.1", tcp_port=0, http_port=0, key_prefix=self.key_prefix,
-            **settings,  # type: ignore[arg-type]
+            key_prefix=self.key_prefix, **{**defaults, **settings},  # type: ignore[arg-type]
         )
         stop, finished = trio.Event(), trio.Event()
 
