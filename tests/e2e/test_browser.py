@@ -1,0 +1,241 @@
+"""The browser page in real headless Chromium (Playwright), against real node
+processes and a real Redis: what a person sees and does."""
+
+import socket
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from devcluster.redis_server import RedisServer
+from tests.support.browser import CHROMIUM_FLAGS, NodeProc, chromium_path
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+expect = playwright_sync.expect
+expect.set_options(timeout=10_000)
+
+pytestmark = pytest.mark.skipif(
+    chromium_path() is None,
+    reason="LOUD SKIP: no chromium on PATH; `python3 dev.py test` installs Debian's chromium")
+
+TIMEOUT_MS = 10_000
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with playwright_sync.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=chromium_path(),
+                                              args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def cluster(redis_server: RedisServer) -> Iterator[list[NodeProc]]:
+    prefix = f"b{uuid.uuid4().hex[:10]}"
+    nodes = [NodeProc(redis_server.url, prefix, f"web-{i}").start() for i in (1, 2)]
+    yield nodes
+    for node in nodes:
+        node.stop()
+
+
+@pytest.fixture
+def pages(browser):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1000, "height": 650})
+    context.set_default_timeout(TIMEOUT_MS)
+    dialogs: list[str] = []
+    opened = []
+
+    def open_page(url: str):  # type: ignore[no-untyped-def]
+        page = context.new_page()
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.goto(url)
+        opened.append(page)
+        return page
+
+    yield open_page, dialogs
+    context.close()
+
+
+def login(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_label("Name").fill(name)
+    page.get_by_role("button", name="Join the chat").click()
+    expect(page.locator("#me")).to_have_text(name)
+
+
+def send(page, text: str) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_label("Message", exact=True).fill(text)
+    page.get_by_label("Message", exact=True).press("Enter")
+
+
+def online(page):  # type: ignore[no-untyped-def]
+    return page.locator("#online button")
+
+
+class LineSocket:
+    """A plain TCP line client, for a terminal user in a browser test."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.buffer = b""
+
+    def send(self, line: str) -> None:
+        self.sock.sendall(line.encode() + b"\n")
+
+    def expect(self, wanted: str) -> None:
+        while True:
+            while b"\n" not in self.buffer:
+                data = self.sock.recv(65536)
+                assert data, f"closed while waiting for {wanted!r}"
+                self.buffer += data
+            line, _, self.buffer = self.buffer.partition(b"\n")
+            if line.decode() == wanted:
+                return
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_two_browsers_on_two_nodes_chat(cluster, pages) -> None:  # type: ignore[no-untyped-def]
+    open_page, _ = pages
+    alice, bob = open_page(cluster[0].url), open_page(cluster[1].url)
+    login(alice, "alice")
+    login(bob, "bob")
+    expect(online(alice)).to_have_text(["alice", "bob"])
+    expect(online(bob)).to_have_text(["alice", "bob"])
+    expect(alice.locator("#messages")).to_contain_text("bob joined")
+
+    alice.get_by_role("button", name="bob").click()  # start a direct message
+    expect(alice.locator("#target")).to_have_text("to bob ✕")
+    send(alice, "just between us")
+    dm = bob.locator("#messages li.dm.incoming")
+    expect(dm).to_have_text("alice → youjust between us")
+    expect(alice.locator("#messages li.dm.outgoing")).to_have_text("you → bobjust between us")
+
+    alice.locator("#target").click()  # back to everyone
+    send(alice, "hello   everyone")
+    for page in (alice, bob):
+        expect(page.locator("#messages li.broadcast").last).to_have_text("alicehello   everyone")
+    # A broadcast looks different from a DM.
+    broadcast_bg = bob.locator("#messages li.broadcast").last.evaluate(
+        "e => getComputedStyle(e).backgroundColor")
+    dm_bg = dm.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert broadcast_bg != dm_bg
+
+    bob.get_by_role("button", name="Log out").click()
+    expect(bob.get_by_label("Name")).to_be_visible()
+    expect(alice.locator("#messages")).to_contain_text("bob left")
+    expect(online(alice)).to_have_text(["alice"])
+
+
+def test_terminal_and_browser_users_talk_both_ways(cluster, pages) -> None:  # type: ignore[no-untyped-def]
+    open_page, _ = pages
+    page = open_page(cluster[0].url)
+    login(page, "webby")
+    term = LineSocket(cluster[1].tcp_port)
+    try:
+        term.send("login termy")
+        term.expect("ok login termy")
+        expect(online(page)).to_have_text(["termy", "webby"])
+        term.send("msg webby hello from a terminal")
+        expect(page.locator("#messages li.dm.incoming")).to_have_text(
+            "termy → youhello from a terminal")
+        term.send("msgall and to all")
+        expect(page.locator("#messages li.broadcast")).to_have_text("termyand to all")
+        page.get_by_role("button", name="termy").click()
+        send(page, "hi terminal")
+        term.expect("msg webby hi terminal")
+        page.locator("#target").click()
+        send(page, "hi all from the web")
+        term.expect("msgall webby hi all from the web")
+    finally:
+        term.close()
+    expect(page.locator("#messages")).to_contain_text("termy left")
+
+
+def test_name_errors_show_inline(cluster, pages) -> None:  # type: ignore[no-untyped-def]
+    open_page, _ = pages
+    first, second = open_page(cluster[0].url), open_page(cluster[1].url)
+    login(first, "Taken")
+    second.get_by_label("Name").fill("taken")
+    second.get_by_role("button", name="Join the chat").click()
+    expect(second.get_by_role("alert")).to_have_text(
+        "the name taken is taken; pick another")
+    second.get_by_label("Name").fill("no@good")
+    second.get_by_role("button", name="Join the chat").click()
+    expect(second.get_by_role("alert")).to_contain_text("bad name 'no@good'")
+    second.get_by_label("Name").fill("two words")
+    second.get_by_role("button", name="Join the chat").click()
+    expect(second.get_by_role("alert")).to_contain_text("one word")
+    login(second, "fine")
+
+
+def test_html_from_peers_is_shown_as_text(cluster, pages) -> None:  # type: ignore[no-untyped-def]
+    open_page, dialogs = pages
+    victim = open_page(cluster[0].url)
+    login(victim, "victim")
+    attack = "<img src=x onerror=alert(1)><script>alert(2)</script><b>bold</b>"
+    term = LineSocket(cluster[1].tcp_port)
+    try:
+        term.send("login mallory")
+        term.expect("ok login mallory")
+        term.send(f"msgall {attack}")
+        term.send(f"msg victim {attack}")
+        expect(victim.locator("#messages li.broadcast .text")).to_have_text(attack)
+        expect(victim.locator("#messages li.dm .text")).to_have_text(attack)
+    finally:
+        term.close()
+    assert victim.locator("#messages img, #messages script, #messages b").count() == 0
+    assert dialogs == []
+
+
+def test_lost_connection_shows_and_reconnects(cluster, pages) -> None:  # type: ignore[no-untyped-def]
+    open_page, _ = pages
+    watcher = open_page(cluster[1].url)
+    login(watcher, "watcher")
+    page = open_page(cluster[0].url)
+    login(page, "steady")
+    expect(online(watcher)).to_have_text(["steady", "watcher"])
+
+    cluster[0].stop()  # the node under the page goes away
+    expect(page.locator("#status")).to_contain_text("reconnecting")
+    expect(page.locator("#messages")).to_contain_text("Connection lost")
+    expect(watcher.locator("#messages")).to_contain_text("steady left")
+
+    cluster[0].start()  # back on the same ports
+    expect(page.locator("#status")).to_have_text("connected", timeout=20_000)
+    expect(page.locator("#messages")).to_contain_text("Reconnected as steady")
+    expect(online(watcher)).to_have_text(["steady", "watcher"])
+    send(page, "still here")
+    expect(watcher.locator("#messages li.broadcast")).to_have_text("steadystill here")
+
+
+def test_phone_layout_keyboard_and_autoscroll(cluster, browser) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 375, "height": 667}, is_mobile=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        page.goto(cluster[0].url)
+        # Keyboard only: the name field has focus; type and press Enter.
+        expect(page.get_by_label("Name")).to_be_focused()
+        page.keyboard.type("thumbs")
+        page.keyboard.press("Enter")
+        expect(page.locator("#me")).to_have_text("thumbs")
+        width = page.evaluate("document.scrollingElement.scrollWidth")
+        assert width <= 375, f"the page scrolls sideways on a phone ({width}px)"
+        # The online list sits above the messages on a narrow screen.
+        people = page.locator(".people").bounding_box()
+        messages = page.locator("#messages").bounding_box()
+        assert people["y"] < messages["y"]
+        for number in range(40):
+            send(page, f"line {number}")
+        expect(page.locator("#messages li.broadcast")).to_have_count(40)
+        at_bottom = "e => e.scrollHeight - e.scrollTop - e.clientHeight < 5"
+        assert page.locator("#messages").evaluate(at_bottom)
+        # Scrolled up to read: a new message does not pull the view down.
+        page.locator("#messages").evaluate("e => { e.scrollTop = 0; }")
+        send(page, "one more")
+        expect(page.locator("#messages li.broadcast")).to_have_count(41)
+        assert page.locator("#messages").evaluate("e => e.scrollTop") == 0
+    finally:
+        context.close()
