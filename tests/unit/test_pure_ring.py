@@ -59,3 +59,17 @@ def test_the_check_bites_on_edge_modules(module: str) -> None:
     libraries = {name.split(".")[0] for name in imports}
     node_modules = {name.split(".")[1] for name in imports if name.startswith("node.")}
     assert not libraries.isdisjoint(FORBIDDEN_LIBRARIES) or not node_modules.isdisjoint(IO_MODULES)
+
+
+CLIENT = NODE.parent / "client"
+CLIENT_PURE = ["render", "commands"]
+CLIENT_IO = {"link", "runner", "console", "script", "cli"}
+
+
+@pytest.mark.parametrize("module", CLIENT_PURE)
+def test_client_pure_module_imports_no_io(module: str) -> None:
+    imports = imported_modules((CLIENT / f"{module}.py").read_text(encoding="utf-8"))
+    libraries = {name.split(".")[0] for name in imports}
+    assert libraries.isdisjoint(FORBIDDEN_LIBRARIES | {"prompt_toolkit", "trio_websocket"})
+    client_modules = {name.split(".")[1] for name in imports if name.startswith("client.")}
+    assert client_modules.isdisjoint(CLIENT_IO)

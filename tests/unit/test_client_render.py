@@ -1,0 +1,77 @@
+"""The console client's pure parts: rendering lines for people, reading what they type."""
+
+import pytest
+
+from client.commands import HELP, Quit, Send, ShowHelp, interpret
+from client.render import Conversation, Shown, Style, render_event
+
+
+@pytest.mark.parametrize(("line", "shown"), [
+    ("msgall alice hi  there ", Shown("[alice] hi  there ", Style.BROADCAST)),
+    ("msg bob psst", Shown("[bob → you] psst", Style.DIRECT)),
+    ("join carol", Shown("* carol joined", Style.SYSTEM)),
+    ("join a b c", Shown("* a, b, c joined", Style.SYSTEM)),
+    ("leave dave", Shown("* dave left", Style.SYSTEM)),
+    ("users a b", Shown("* online: a, b", Style.SYSTEM)),
+    ("mystery line", None),
+])
+def test_events_render_for_people(line: str, shown: Shown | None) -> None:
+    assert render_event(line) == shown
+
+
+def test_replies_pair_with_the_commands_that_caused_them() -> None:
+    talk = Conversation()
+    for command in ("login alice", "msg bob  hi   bob", "msgall x", "userlist", "whoami",
+                    "msg nobody x", "debug", "logout"):
+        talk.sent(command)
+    assert talk.waiting == 8
+    assert talk.received("ok login alice") == Shown("* logged in as alice", Style.SYSTEM)
+    assert talk.me == "alice"
+    assert talk.received("users alice bob") == Shown("* online: alice, bob", Style.SYSTEM)
+    assert talk.waiting == 7  # events do not consume a pending command
+    assert talk.received("ok msg bob") == Shown("[you → bob] hi   bob", Style.DIRECT)
+    assert talk.received("ok msgall") is None  # the echo shows the message instead
+    assert talk.received("ok userlist alice bob") == Shown("* online: alice, bob", Style.SYSTEM)
+    assert talk.received("ok whoami alice") == Shown("* you are alice", Style.SYSTEM)
+    assert talk.received("error no_such_user nobody called nobody is online") == Shown(
+        "! nobody called nobody is online", Style.ERROR)
+    assert talk.received("ok debug").style is Style.SYSTEM
+    assert talk.received("ok logout") == Shown("* logged out", Style.SYSTEM)
+    assert talk.me is None
+    assert talk.waiting == 0
+
+
+def test_a_refused_login_leaves_us_anonymous() -> None:
+    talk = Conversation()
+    talk.sent("login taken")
+    assert talk.received("error name_taken the name taken is taken; pick another").style \
+        is Style.ERROR
+    assert talk.me is None
+
+
+@pytest.mark.parametrize(("typed", "action"), [
+    ("hello world", Send("msgall hello world")),
+    ("  spaced  out  ", Send("msgall   spaced  out  ")),
+    ("msg bob hi", Send("msg bob hi")),
+    ("/msg bob hi  there", Send("msg bob hi  there")),
+    ("MSGALL loud", Send("msgall loud")),
+    ("userlist", Send("userlist")),
+    ("/userlist", Send("userlist")),
+    ("login alice", Send("login alice")),
+    ("logout", Send("logout")),
+    ("/quit", Quit()),
+    ("/exit", Quit()),
+    ("/help", ShowHelp()),
+    ("help", ShowHelp()),
+    ("help me with this", Send("msgall help me with this")),
+    ("/dance", ShowHelp("unknown command /dance; type /help")),
+    ("", None),
+    ("   ", None),
+])
+def test_typed_lines(typed: str, action: object) -> None:
+    assert interpret(typed) == action
+
+
+def test_help_lists_every_command() -> None:
+    for command in ("login", "msg", "msgall", "userlist", "whoami", "logout", "/help"):
+        assert command in HELP
