@@ -1,6 +1,7 @@
 """``python -m client HOST [PORT]`` / ``chat-client``: the console chat client."""
 
 import argparse
+import signal
 import sys
 from contextlib import nullcontext
 
@@ -50,9 +51,19 @@ async def _main(options: Options, interactive: bool) -> int:
             output.notice(_hello(options))
         async with trio.open_nursery() as nursery:
             nursery.start_soon(feed, send)
+            if not interactive:  # in a terminal prompt_toolkit turns Ctrl-C into end of input
+                nursery.start_soon(_end_input_on_sigint, send)
             code = await client.run(receive)
             nursery.cancel_scope.cancel()
     return code
+
+
+async def _end_input_on_sigint(send: trio.MemorySendChannel[str]) -> None:
+    """Ctrl-C ends the input like Ctrl-D does: log out, then exit."""
+    with trio.open_signal_receiver(signal.SIGINT) as signals:
+        async for _ in signals:
+            send.close()
+            return
 
 
 def _hello(options: Options):  # type: ignore[no-untyped-def]

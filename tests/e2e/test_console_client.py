@@ -4,6 +4,7 @@ a real two-node cluster. The interactive mode runs in a real terminal (tmux)."""
 import functools
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import uuid
@@ -103,6 +104,21 @@ async def test_scripted_raw_mode_prints_protocol_lines(nodes: NodeRunner,
     assert set(client.stdout[3:5]) == {"ok msg raw_user", "msg raw_user hi"}
     assert client.stdout[5:] == ["ok msgall", "msgall raw_user frobnicate", "ok logout"] or \
         client.stdout[5:] == ["msgall raw_user frobnicate", "ok msgall", "ok logout"]
+
+
+async def test_ctrl_c_logs_out_and_exits_cleanly(nodes: NodeRunner,
+                                                nursery: trio.Nursery) -> None:
+    node = await nodes.start()
+    watcher = await TcpClient.connect(node.tcp_port)
+    await watcher.login("watcher")
+    client = await start_client(nursery, "127.0.0.1", str(node.tcp_port))
+    await client.type("login quitter\n")
+    await client.wait_for("* logged in as quitter")
+    client.process.send_signal(signal.SIGINT)
+    with trio.fail_after(10):
+        assert await client.process.wait() == 0
+    assert client.stdout[-1] == "* logged out"
+    await watcher.expect("leave quitter")
 
 
 async def test_lost_connection_is_reported_with_a_nonzero_exit(nodes: NodeRunner,
