@@ -1,13 +1,13 @@
-"""The node's two listeners: raw TCP lines, and HTTP (hypercorn, trio worker)."""
+"""The node's two listeners: raw TCP lines, and HTTP (hypercorn's protocol on trio)."""
 
 import functools
 import logging
 
 import trio
 from hypercorn.config import Config as HypercornConfig
-from hypercorn.trio import serve as hypercorn_serve
 
 from node.connection import Connection
+from node.http_server import serve_asgi
 from node.services import NodeServices
 from node.transport_tcp import TcpTransport
 from node.web import make_app
@@ -35,7 +35,6 @@ async def serve_tcp_clients(services: NodeServices, *, task_status: trio.TaskSta
 
 def _hypercorn_config(services: NodeServices) -> HypercornConfig:
     config = HypercornConfig()
-    config.bind = [f"{services.config.host}:{services.config.http_port}"]
     config.accesslog = None
     config.errorlog = logging.getLogger("hypercorn.error")
     config.websocket_max_message_size = max(WS_FRAME_CAP, services.config.max_line_bytes * 4)
@@ -44,14 +43,10 @@ def _hypercorn_config(services: NodeServices) -> HypercornConfig:
 
 
 async def serve_http(services: NodeServices, *, task_status: trio.TaskStatus[int]) -> None:
-    binds = []
-
-    async def serve(*, task_status: trio.TaskStatus[list[str]]) -> None:
-        await hypercorn_serve(make_app(services), _hypercorn_config(services),
-                              task_status=task_status, mode="asgi")
-
+    config = services.config
     async with trio.open_nursery() as nursery:
-        binds = await nursery.start(serve)
-        port = int(binds[0].rsplit(":", 1)[1])
-        log.info("HTTP (/ws, /healthz) on %s", binds[0])
+        port = await nursery.start(functools.partial(
+            serve_asgi, make_app(services), _hypercorn_config(services),
+            config.host, config.http_port))
+        log.info("HTTP (/, /ws, /healthz) on %s:%d", config.host, port)
         task_status.started(port)

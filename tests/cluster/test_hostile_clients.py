@@ -88,3 +88,26 @@ async def test_a_burst_of_logins_is_coalesced_into_few_join_lines(nodes: NodeRun
         join_lines += 1
     assert sorted(joined) == sorted(f"burst{i}" for i in range(len(clients)))
     assert join_lines < len(clients)
+
+
+async def test_websocket_closing_from_both_ends_at_once_never_stops_the_node(
+        nodes: NodeRunner) -> None:
+    # Logout makes the server close while the client closes too: hypercorn once let
+    # that collision escape and stop the HTTP server with every connection on it.
+    node = await nodes.start()
+    bystander = await nodes.connect(node, "ws")
+    await bystander.login("bystander")
+
+    async def log_in_and_out(index: int) -> None:
+        client = await nodes.connect(node, "ws")
+        await client.login(f"brief{index}")
+        assert await client.request("logout") == "ok logout"
+        await client.close()  # races the server's own close
+
+    for _ in range(5):
+        async with trio.open_nursery() as nursery:
+            for index in range(20):
+                nursery.start_soon(log_in_and_out, index)
+    assert await bystander.request("userlist") == "ok userlist bystander"
+    late = await nodes.connect(node, "ws")
+    assert await late.login("late") == ["bystander", "late"]
