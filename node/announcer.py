@@ -20,8 +20,10 @@ _Item = tuple[str, str, trio.Event | None]
 
 
 class Announcer:
-    def __init__(self, capacity: int = 10_000) -> None:
+    def __init__(self, cluster: Cluster, capacity: int = 10_000) -> None:
+        self._cluster = cluster
         self._send, self._receive = trio.open_memory_channel[_Item](capacity)
+        self.running = False
 
     async def join(self, name: str) -> None:
         """Announce ``name`` and return once the announcement has been published."""
@@ -30,21 +32,29 @@ class Announcer:
         await published.wait()
 
     async def leave(self, name: str) -> None:
-        await self._send.send(("leave", name, None))
+        """Queue a leave; if the announcer has stopped (node failing), publish it now."""
+        if self.running:
+            await self._send.send(("leave", name, None))
+        else:
+            await self._publish([("leave", name, None)])
 
-    async def run(self, cluster: Cluster, *, task_status: trio.TaskStatus[None]) -> None:
+    async def run(self, *, task_status: trio.TaskStatus[None]) -> None:
+        self.running = True
         task_status.started()
-        async for first in self._receive:
-            batch = [first]
-            while len(batch) < MAX_BATCH:
-                try:
-                    batch.append(self._receive.receive_nowait())
-                except trio.WouldBlock:
-                    break
-            await self._publish(cluster, batch)
+        try:
+            async for first in self._receive:
+                batch = [first]
+                while len(batch) < MAX_BATCH:
+                    try:
+                        batch.append(self._receive.receive_nowait())
+                    except trio.WouldBlock:
+                        break
+                await self._publish(batch)
+        finally:
+            self.running = False
 
-    @staticmethod
-    async def _publish(cluster: Cluster, batch: list[_Item]) -> None:
+    async def _publish(self, batch: list[_Item]) -> None:
+        cluster = self._cluster
         for presence in coalesce([(kind, name) for kind, name, _ in batch]):
             try:
                 await cluster.publish(cluster.keys.broadcast_channel, envelope.encode(presence))

@@ -39,10 +39,10 @@ async def run_node(config: NodeConfig, stop: trio.Event | None = None, *,
     keys = Keys(config.key_prefix)
     target = parse_redis_url(config.redis_url)
     async with open_cluster(target, keys, config.node_id, config.redis_timeout) as (cluster, sub):
-        services = NodeServices(config, cluster, Announcer())
+        services = NodeServices(config, cluster, Announcer(cluster))
         try:
             async with trio.open_nursery() as nursery:
-                await nursery.start(services.announcer.run, cluster)
+                await nursery.start(services.announcer.run)
                 await nursery.start(run_relay, sub, cluster, services.local_users)
                 await nursery.start(run_liveness, services)
                 tcp_port = await nursery.start(serve_tcp_clients, services)

@@ -42,6 +42,7 @@ class Connection:
         self._writer_scope = trio.CancelScope()
         # Events that arrive between winning a name and sending `ok login` wait here.
         self._held: list[str] | None = None
+        self._claiming: tuple[str, str] | None = None
 
     # -- what LocalUsers calls ------------------------------------------------
     def offer(self, line: str) -> bool:
@@ -112,12 +113,19 @@ class Connection:
                 outcome = await self._debug(op)
         except ClusterUnavailable as exc:
             log.error("%s: %s", self.peer, exc)
+            if self._claiming is not None:
+                await self._release_unclaimed(*self._claiming)
+                self._claiming = None
             return self._session.fail(op)
         return self._session.complete(op, outcome)
 
     async def _login(self, op: ClaimName) -> Reply | None:
         folded = fold_name(op.name)
+        # If the claim's outcome is lost (timeout, or this connection ends meanwhile),
+        # Redis may still have run it: `_leave` then releases the name to be safe.
+        self._claiming = (folded, op.name)
         outcome = await self._services.cluster.claim(folded, op.name)
+        self._claiming = None
         reply = self._session.complete(op, outcome)
         if not outcome.won:
             return reply
@@ -142,11 +150,13 @@ class Connection:
         log.info("debug: cluster registry (%d users): %s", len(registry), registry)
 
     async def _leave(self) -> None:
+        services = self._services
+        if self._claiming is not None and not services.stopping:
+            await self._release_unclaimed(*self._claiming)
         name = self._session.name
         if name is None:
             return
         folded = fold_name(name)
-        services = self._services
         services.local_users.remove(folded, self)
         if services.stopping:
             return  # the node releases all its users at once
@@ -158,3 +168,14 @@ class Connection:
                 log.error("could not release %s, will retry: %s", name, exc)
                 services.unreleased.add((folded, name))
         log.info("%s logged out %s", self.peer, name)
+
+    async def _release_unclaimed(self, folded: str, name: str) -> None:
+        """Undo a claim whose answer never reached us; nobody was told of the join.
+        (Redis runs it after the claim: both go in order on one connection.)"""
+        if self._services.local_users.holds(folded):
+            return  # another session of this node holds the name: the claim lost
+        with trio.CancelScope(shield=True), trio.move_on_after(self._services.config.redis_timeout):
+            try:
+                await self._services.cluster.release(folded, name)
+            except ClusterUnavailable:
+                self._services.unreleased.add((folded, name))

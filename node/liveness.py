@@ -33,7 +33,9 @@ async def reap_silent_nodes(cluster: Cluster, announcer: Announcer) -> None:
 
 async def _retry_releases(services: NodeServices) -> None:
     for folded, name in sorted(services.unreleased):
-        if await services.cluster.release(folded, name):
+        # A new session on this node may hold the name again by now: keep it.
+        if not services.local_users.holds(folded) and \
+                await services.cluster.release(folded, name):
             await services.announcer.leave(name)
         services.unreleased.discard((folded, name))
 

@@ -35,6 +35,9 @@ class LocalUsers:
         if entry is not None and entry[1] is recipient:
             del self._by_folded[folded]
 
+    def holds(self, folded: str) -> bool:
+        return folded in self._by_folded
+
     def deliver(self, folded: str, line: str) -> bool:
         entry = self._by_folded.get(folded)
         if entry is None:

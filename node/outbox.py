@@ -21,15 +21,6 @@ class Outbox:
         """Queue one of the client's own reply lines, waiting for room."""
         await self._send.send(line)
 
-    def put_now(self, lines: list[str]) -> bool:
-        """Queue all of ``lines`` at once if there is room for every one, else none."""
-        stats = self._send.statistics()
-        if stats.current_buffer_used + len(lines) > stats.max_buffer_size:
-            return False
-        for line in lines:
-            self._send.send_nowait(line)
-        return True
-
     def offer(self, line: str) -> bool:
         """Queue an event without waiting; False if the outbox is full or closed."""
         try:

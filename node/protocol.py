@@ -99,11 +99,11 @@ def _has_control_characters(line: str) -> bool:
 
 def parse_line(line: str) -> Command | Rejected | None:
     """Parse one line (without its line ending). None for a blank line, which is ignored."""
-    if not line.strip(" \t"):
+    if not line.strip(_BLANK):
         return None
     if _has_control_characters(line):
         return Rejected(ErrorCode.BAD_TEXT, "control characters are not allowed")
-    word, _, rest = line.lstrip(" ").partition(" ")
+    word, rest = _split_word(line)
     spec = COMMANDS.get(word.lower())
     if spec is None:
         known = " ".join(COMMANDS)
@@ -111,12 +111,24 @@ def parse_line(line: str) -> Command | Rejected | None:
     return _PARSERS[spec.args](spec, rest)
 
 
+_BLANK = " \t"
+
+
+def _split_word(text: str) -> tuple[str, str]:
+    """The first word and what follows its one separating space or tab."""
+    text = text.lstrip(_BLANK)
+    for index, char in enumerate(text):
+        if char in _BLANK:
+            return text[:index], text[index + 1:]
+    return text, ""
+
+
 def _usage(spec: CommandSpec) -> Rejected:
     return Rejected(ErrorCode.USAGE, f"expected: {spec.usage}")
 
 
 def _parse_none(spec: CommandSpec, rest: str) -> Command | Rejected:
-    return _usage(spec) if rest.strip(" ") else Command(spec)
+    return _usage(spec) if rest.strip(_BLANK) else Command(spec)
 
 
 def _checked_name(spec: CommandSpec, name: str, text: str = "") -> Command | Rejected:
@@ -127,23 +139,23 @@ def _checked_name(spec: CommandSpec, name: str, text: str = "") -> Command | Rej
 
 
 def _parse_name(spec: CommandSpec, rest: str) -> Command | Rejected:
-    name = rest.strip(" ")
-    if not name or " " in name:
+    name, extra = _split_word(rest)
+    if not name or extra.strip(_BLANK):
         return _usage(spec)
     return _checked_name(spec, name)
 
 
 def _parse_name_text(spec: CommandSpec, rest: str) -> Command | Rejected:
-    name, _, text = rest.lstrip(" ").partition(" ")
-    text = text.lstrip(" ")
-    if not name or not text.strip(" \t"):
+    name, text = _split_word(rest)
+    text = text.lstrip(_BLANK)
+    if not name or not text.strip(_BLANK):
         return _usage(spec)
     return _checked_name(spec, name, text)
 
 
 def _parse_text(spec: CommandSpec, rest: str) -> Command | Rejected:
-    text = rest.lstrip(" ")
-    return Command(spec, text=text) if text.strip(" \t") else _usage(spec)
+    text = rest.lstrip(_BLANK)
+    return Command(spec, text=text) if text.strip(_BLANK) else _usage(spec)
 
 
 _PARSERS = {

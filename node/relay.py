@@ -11,7 +11,7 @@ import secrets
 import trio
 
 from node import envelope, protocol
-from node.cluster import Cluster, Subscription
+from node.cluster import Cluster, ClusterUnavailable, Subscription
 from node.local_users import LocalUsers
 from node.names import fold_name
 
@@ -25,9 +25,21 @@ def deliver(item: envelope.Envelope, local_users: LocalUsers) -> None:
     elif isinstance(item, envelope.Direct):
         local_users.deliver(item.target_folded, protocol.event_line("msg", item.sender, item.text))
     elif isinstance(item, envelope.Presence) and item.names:
-        # Someone joining learns who is online from its `users` line, not from its own join.
-        skip = frozenset(fold_name(n) for n in item.names) if item.kind == "join" else frozenset()
-        local_users.broadcast(protocol.event_line(item.kind, *item.names), skip)
+        if item.kind == "leave":
+            local_users.broadcast(protocol.event_line("leave", *item.names))
+        else:
+            _deliver_join(item.names, local_users)
+
+
+def _deliver_join(names: tuple[str, ...], local_users: LocalUsers) -> None:
+    """Nobody is told of their own join; those who joined in the same burst are
+    told of each other (the earlier ones' `users` lines could not list the later)."""
+    folded = [fold_name(name) for name in names]
+    local_users.broadcast(protocol.event_line("join", *names), frozenset(folded))
+    for own in folded:
+        others = [name for name, key in zip(names, folded, strict=True) if key != own]
+        if others:
+            local_users.deliver(own, protocol.event_line("join", *others))
 
 
 async def _read_forever(subscription: Subscription, local_users: LocalUsers,
@@ -52,9 +64,11 @@ async def run_relay(subscription: Subscription, cluster: Cluster, local_users: L
     async with trio.open_nursery() as nursery:
         nursery.start_soon(_read_forever, subscription, local_users, token, confirmed)
         # The subscriber may still be subscribing in the background: probe until heard.
-        with trio.fail_after(30):
+        with trio.move_on_after(30):
             while not confirmed.is_set():
                 await cluster.publish(own_channel, envelope.encode(envelope.Probe(token)))
                 with trio.move_on_after(0.2):
                     await confirmed.wait()
+        if not confirmed.is_set():
+            raise ClusterUnavailable("the pub/sub subscription was not confirmed within 30 s")
         task_status.started()

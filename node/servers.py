@@ -23,7 +23,11 @@ async def serve_tcp_clients(services: NodeServices, *, task_status: trio.TaskSta
     config = services.config
 
     async def handle(stream: trio.SocketStream) -> None:
-        await Connection(TcpTransport(stream, config.max_line_bytes), services).run()
+        # One connection's failure must end that connection only, never the node.
+        try:
+            await Connection(TcpTransport(stream, config.max_line_bytes), services).run()
+        except Exception:
+            log.exception("a TCP connection failed; closed it, the node carries on")
 
     listeners = await trio.open_tcp_listeners(config.tcp_port, host=config.host)
     port = listeners[0].socket.getsockname()[1]

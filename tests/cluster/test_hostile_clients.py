@@ -73,9 +73,11 @@ async def test_a_burst_of_logins_is_coalesced_into_few_join_lines(nodes: NodeRun
     watcher = await nodes.connect(node_a)
     await watcher.login("watcher")
     clients = [await nodes.connect(node_b) for _ in range(40)]
+    everyone = {"watcher", *(f"burst{i}" for i in range(len(clients)))}
+    known: list[set[str]] = [set() for _ in clients]
 
     async def login(index: int) -> None:
-        await clients[index].login(f"burst{index}")
+        known[index].update(await clients[index].login(f"burst{index}"))
 
     async with trio.open_nursery() as nursery:
         for index in range(len(clients)):
@@ -88,6 +90,11 @@ async def test_a_burst_of_logins_is_coalesced_into_few_join_lines(nodes: NodeRun
         join_lines += 1
     assert sorted(joined) == sorted(f"burst{i}" for i in range(len(clients)))
     assert join_lines < len(clients)
+    # Each of the burst learns of all the others, from its `users` line or a `join`.
+    for index, client in enumerate(clients):
+        while known[index] != everyone:
+            line = await client.expect(starts("join "))
+            known[index].update(line.split()[1:])
 
 
 async def test_websocket_closing_from_both_ends_at_once_never_stops_the_node(

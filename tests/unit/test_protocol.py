@@ -32,7 +32,13 @@ def test_blank_lines_are_ignored(line: str) -> None:
     pytest.param("msg bob hello   there ", "msg", "bob", "hello   there ", id="msg-inner-spaces"),
     pytest.param("msg   bob    hi  you", "msg", "bob", "hi  you", id="msg-separators-dropped"),
     pytest.param("msg bob a\tb", "msg", "bob", "a\tb", id="msg-tab-allowed"),
-    pytest.param("msg bob \thi", "msg", "bob", "\thi", id="msg-leading-tab-kept"),
+    # Spaces and tabs between words separate them; the text starts at its first
+    # non-blank character and keeps everything from there on.
+    pytest.param("msg bob \thi", "msg", "bob", "hi", id="msg-leading-tab-separates"),
+    pytest.param("msg\tbob\thi \t there\t", "msg", "bob", "hi \t there\t",
+                 id="msg-tab-separated"),
+    pytest.param("\twhoami\t", "whoami", "", "", id="whoami-tabs"),
+    pytest.param("login\tbob", "login", "bob", "", id="login-tab"),
     pytest.param("msg bob héllo 世界", "msg", "bob", "héllo 世界", id="msg-unicode"),
     pytest.param("MsG bob hi", "msg", "bob", "hi", id="msg-mixed-case"),
     pytest.param("msgall hi all", "msgall", "", "hi all", id="msgall"),
