@@ -12,7 +12,7 @@ import sys
 import time
 import urllib.request
 
-from devcluster.redis_server import RedisServer, redis_url_from_env
+from devcluster.redis_server import RedisServer, redis_url_from_env, stop_process
 
 
 def healthy(http_port: int, host: str) -> bool:
@@ -54,13 +54,9 @@ def print_table(redis_url: str, args: argparse.Namespace) -> None:
 def stop_all(nodes: list[subprocess.Popen[bytes]]) -> None:
     for process in nodes:
         if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
+            process.send_signal(signal.SIGTERM)  # all at once: they drain in parallel
     for process in nodes:
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 
-from devcluster.redis_server import free_port
+from devcluster.redis_server import free_port, stop_process
 
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -57,10 +57,5 @@ class NodeProc:
         return self
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            stop_process(self.process)
