@@ -51,6 +51,10 @@ async def run_node(config: NodeConfig, stop: trio.Event | None = None, *,
                 log.info("node %s ready: tcp %d, http %d", config.node_id, tcp_port, http_port)
                 task_status.started(NodeAddresses(config.node_id, tcp_port, http_port))
                 await stop.wait()
+                services.draining = True
+                if config.drain_seconds:
+                    log.info("draining for %g s before closing", config.drain_seconds)
+                    await trio.sleep(config.drain_seconds)  # a grace period, by design
                 services.stopping = True
                 nursery.cancel_scope.cancel()
         finally:

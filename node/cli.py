@@ -54,6 +54,10 @@ def parse_args(argv: list[str] | None = None) -> NodeConfig:
                         default=_env_number("HEARTBEAT_TTL", 15.0, float),
                         help="seconds without a heartbeat before other nodes remove this "
                              "node's users (env HEARTBEAT_TTL)")
+    parser.add_argument("--drain-seconds", type=float,
+                        default=_env_number("DRAIN_SECONDS", 0.0, float),
+                        help="after SIGTERM, keep serving this long with /healthz at 503 so "
+                             "load balancers move new clients away (env DRAIN_SECONDS)")
     parser.add_argument("--log-level", default=env.get("LOG_LEVEL", "INFO"),
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     args = parser.parse_args(argv)
@@ -64,7 +68,8 @@ def parse_args(argv: list[str] | None = None) -> NodeConfig:
                           tcp_port=args.tcp_port, http_port=args.http_port,
                           key_prefix=args.key_prefix, max_line_bytes=args.max_line_bytes,
                           heartbeat_interval=args.heartbeat_interval,
-                          heartbeat_ttl=args.heartbeat_ttl)
+                          heartbeat_ttl=args.heartbeat_ttl,
+                          drain_seconds=args.drain_seconds)
     except ValueError as exc:
         parser.error(str(exc))
         raise

@@ -55,6 +55,9 @@ class NodeConfig:
     heartbeat_ttl: float = 15.0
     # How long a leaving client gets to receive its last lines before the socket closes.
     flush_timeout: float = 5.0
+    # After SIGTERM, keep serving this long while /healthz says 503, so load balancers
+    # stop sending new clients before the listeners close.
+    drain_seconds: float = 0.0
 
     def __post_init__(self) -> None:
         if not NODE_ID_PATTERN.fullmatch(self.node_id):
@@ -65,6 +68,8 @@ class NodeConfig:
             raise ValueError("max line length must be at least 64 bytes")
         if self.heartbeat_interval <= 0 or self.redis_timeout <= 0 or self.flush_timeout <= 0:
             raise ValueError("intervals and timeouts must be positive")
+        if self.drain_seconds < 0:
+            raise ValueError("the drain time cannot be negative")
         if self.outbox_lines < 1:
             raise ValueError("the outbox needs room for at least one line")
         if not all(0 <= port <= 65535 for port in (self.tcp_port, self.http_port)):

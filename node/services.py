@@ -17,5 +17,7 @@ class NodeServices:
     # Names whose release failed (Redis unreachable); the liveness loop retries them.
     unreleased: set[tuple[str, str]] = field(default_factory=set)
     ready: bool = False
+    # Set on stop, drain_seconds before `stopping`: /healthz fails, service goes on.
+    draining: bool = False
     # Set when the node is stopping: it then releases all its users in one step.
     stopping: bool = False

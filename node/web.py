@@ -41,7 +41,7 @@ async def health(services: NodeServices) -> tuple[int, str]:
     """200 once listeners are up and Redis answers; 503 with the reason otherwise."""
     if not services.ready:
         return 503, "starting\n"
-    if services.stopping:
+    if services.draining or services.stopping:
         return 503, "stopping\n"
     try:
         with trio.fail_after(1):

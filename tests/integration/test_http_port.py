@@ -4,6 +4,7 @@
 import logging
 
 import pytest
+import trio
 from trio_websocket import ConnectionClosed
 
 from tests.support.clients import WsClient
@@ -17,6 +18,23 @@ async def test_healthz_and_unknown_paths(nodes: NodeRunner) -> None:
     status, body = await http_get(node.http_port, "/nope")
     assert status == 404
     assert "/ws" in body
+
+
+async def test_draining_node_fails_healthz_but_keeps_serving(nodes: NodeRunner) -> None:
+    node = await nodes.start(node_id="drain-1", drain_seconds=2)
+    client = await nodes.connect(node, "tcp")
+    await client.login("stayer")
+    node.stop_event.set()
+    with trio.fail_after(5):
+        while (await http_get(node.http_port, "/healthz")) != (503, "stopping\n"):
+            await trio.sleep(0.02)  # polling /healthz with a deadline
+    assert await client.request("msgall still here") == "ok msgall"
+    late = await nodes.connect(node, "ws")
+    assert (await late.login("late"))[-1] == "stayer"
+    assert not node.finished.is_set()
+    with trio.fail_after(10):
+        await node.finished.wait()  # then it closes, as without a drain
+    await late.closed()  # raises unless the node closes the connection in time
 
 
 async def test_oversized_frame_closes_with_1009_without_disturbing_others(

@@ -1,0 +1,1 @@
+"""Deployment artifacts: Dockerfile, compose, load balancer, Kubernetes, their docs."""
