@@ -15,6 +15,7 @@ from node import envelope
 from node.cluster import ClusterUnavailable
 from node.names import fold_name
 from node.outbox import Outbox
+from node.protocol import news_for_newcomer
 from node.services import NodeServices
 from node.session import (
     Broadcast,
@@ -121,25 +122,38 @@ class Connection:
 
     async def _login(self, op: ClaimName) -> Reply | None:
         folded = fold_name(op.name)
+        local_users = self._services.local_users
+        # Receive events (held back) from *before* the claim runs in Redis: a join
+        # published after our claim can reach this node before the claim's reply
+        # does, and must not be missed. None of it is shown unless the claim wins.
+        self._held = []
+        if not local_users.holds(folded):  # else a local session has it: we will lose
+            local_users.add(folded, op.name, self)
         # If the claim's outcome is lost (timeout, or this connection ends meanwhile),
         # Redis may still have run it: `_leave` then releases the name to be safe.
         self._claiming = (folded, op.name)
-        outcome = await self._services.cluster.claim(folded, op.name)
+        try:
+            outcome = await self._services.cluster.claim(folded, op.name)
+        except BaseException:
+            local_users.remove(folded, self)
+            self._held = None
+            raise
         self._claiming = None
         reply = self._session.complete(op, outcome)
         if not outcome.won:
+            local_users.remove(folded, self)
+            self._held = None
             return reply
-        # From the claim on, events for this user are held, so none is lost and none
-        # comes before `ok login`; the reply goes out once the others have been told.
-        self._held = []
-        self._services.local_users.add(folded, op.name, self)
+        local_users.add(folded, op.name, self)
         log.info("%s logged in as %s", self.peer, op.name)
         await self._services.announcer.join(op.name)
         for line in reply.lines:
             await self._outbox.put(line)
         held, self._held = self._held, None
+        online = frozenset(fold_name(name) for name in outcome.users)
         for line in held:
-            if not self._outbox.offer(line):
+            news = news_for_newcomer(line, online)
+            if news is not None and not self._outbox.offer(news):
                 self.drop_slow()
         return None
 

@@ -9,7 +9,7 @@ import unicodedata
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 
-from node.names import name_problem
+from node.names import fold_name, name_problem
 
 
 class ErrorCode(StrEnum):
@@ -91,6 +91,16 @@ def ok_line(command: str, *parts: str) -> str:
 def event_line(kind: str, *parts: str) -> str:
     """``msg``/``msgall``/``join``/``leave``/``users`` lines; the last part may hold spaces."""
     return " ".join((kind, *parts))
+
+
+def news_for_newcomer(line: str, online_at_login: frozenset[str]) -> str | None:
+    """An event held while logging in, minus what the `users` line already said:
+    a `join` of someone listed, a `leave` of someone not listed (folded names)."""
+    kind, _, rest = line.partition(" ")
+    if kind not in ("join", "leave"):
+        return line
+    names = [n for n in rest.split(" ") if (fold_name(n) in online_at_login) == (kind == "leave")]
+    return event_line(kind, *names) if names else None
 
 
 def _has_control_characters(line: str) -> bool:

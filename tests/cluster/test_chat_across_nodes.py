@@ -2,6 +2,7 @@
 over TCP and WebSocket, talk as if on one server."""
 
 import pytest
+import trio
 
 from tests.support.clients import starts
 from tests.support.nodes import NodeRunner
@@ -67,3 +68,27 @@ async def test_message_to_user_who_is_not_online(nodes: NodeRunner) -> None:
     await alice.login("alice")
     reply = await alice.request("msg ghost are you there?")
     assert reply.startswith("error no_such_user ")
+
+
+async def test_simultaneous_logins_on_both_nodes_all_see_each_other(nodes: NodeRunner) -> None:
+    # A join published after my claim can reach my node before my claim's reply does;
+    # nobody may end up missing someone who is online.
+    node_a, node_b = await nodes.start(), await nodes.start()
+    for round_number in range(3):
+        clients = [await nodes.connect([node_a, node_b][i % 2]) for i in range(30)]
+        names = [f"r{round_number}u{i}" for i in range(len(clients))]
+        known: list[set[str]] = [set() for _ in clients]
+
+        async def login(index: int, known: list[set[str]] = known,
+                        clients: list = clients, names: list[str] = names) -> None:
+            known[index].update(await clients[index].login(names[index]))
+
+        async with trio.open_nursery() as nursery:
+            for index in range(len(clients)):
+                nursery.start_soon(login, index)
+        for index, client in enumerate(clients):
+            while not known[index] >= set(names):
+                line = await client.expect(starts("join "), timeout=3)
+                known[index].update(line.split()[1:])
+        for client in clients:
+            assert await client.request("logout") == "ok logout"

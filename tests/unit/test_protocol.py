@@ -9,6 +9,7 @@ from node.protocol import (
     Rejected,
     error_line,
     event_line,
+    news_for_newcomer,
     ok_line,
     parse_line,
 )
@@ -153,3 +154,18 @@ def test_error_codes_are_one_lowercase_word(code: ErrorCode) -> None:
 ])
 def test_line_formatting(made: str, expected: str) -> None:
     assert made == expected
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("join bob", None),                       # listed in `users` already
+    ("join bob zoe", "join zoe"),
+    ("join Zoe", "join Zoe"),
+    ("join BOB", None),                       # names compare case-insensitively
+    ("leave bob", "leave bob"),               # was online at login, left since
+    ("leave ghost", None),                    # had left before the login
+    ("leave ghost bob", "leave bob"),
+    ("msgall bob join us", "msgall bob join us"),
+    ("msg bob hi", "msg bob hi"),
+])
+def test_news_for_newcomer(line: str, expected: str | None) -> None:
+    assert news_for_newcomer(line, frozenset({"alice", "bob"})) == expected
