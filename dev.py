@@ -77,7 +77,8 @@ def replace_with(command: list[str]) -> None:
 
 
 def lint() -> None:
-    run([str(PYTHON), "-m", "ruff", "check", "node", "client", "devcluster", "tests", "dev.py"])
+    run([str(PYTHON), "-m", "ruff", "check", "node", "client", "devcluster", "bench", "tests",
+         "dev.py"])
 
 
 def main() -> None:
