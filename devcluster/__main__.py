@@ -46,8 +46,8 @@ def print_table(redis_url: str, args: argparse.Namespace) -> None:
     print(f"\nRedis: {redis_url}   (key prefix {args.key_prefix!r})")
     for index in range(args.nodes):
         tcp, http = args.tcp_port + index, args.http_port + index
-        print(f"node-{index + 1}: nc {args.host} {tcp}    ws://{args.host}:{http}/ws"
-              f"    http://{args.host}:{http}/healthz")
+        print(f"node-{index + 1}: nc {args.host} {tcp}    browser http://{args.host}:{http}/"
+              f"    (WebSocket /ws, health /healthz)")
     print("Ctrl-C stops everything.\n", flush=True)
 
 
