@@ -2,8 +2,8 @@
 """Developer commands that work on a fresh machine with only Python (stdlib only).
 
   python3 dev.py cluster   make .venv, install, run Redis + 3 nodes until Ctrl-C
-  python3 dev.py test      make .venv, install test tools, lint, run the whole test suite
-  python3 dev.py lint      ruff only
+  python3 dev.py test      make .venv, install test tools, lint (ruff, mypy), run every test
+  python3 dev.py lint      ruff and mypy only
   python3 dev.py redis-cli ARGS...   redis-cli (or valkey-cli) from PATH or from .venv
 
 Extra arguments go to the program underneath (devcluster, or pytest).
@@ -79,6 +79,7 @@ def replace_with(command: list[str]) -> None:
 def lint() -> None:
     run([str(PYTHON), "-m", "ruff", "check", "node", "client", "devcluster", "bench", "tests",
          "dev.py"])
+    run([str(PYTHON), "-m", "mypy", "node", "client", "devcluster"])
 
 
 def main() -> None:

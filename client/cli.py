@@ -3,12 +3,13 @@
 import argparse
 import signal
 import sys
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 
 import trio
 
 from client.link import Target
-from client.runner import Client, Options
+from client.render import Shown, Style
+from client.runner import Client, Options, Output
 
 
 def parse_args(argv: list[str] | None = None) -> tuple[Options, bool]:
@@ -32,6 +33,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[Options, bool]:
 
 
 async def _main(options: Options, interactive: bool) -> int:
+    output: Output
+    context: AbstractContextManager[object]
     if interactive:
         from client import console  # the terminal library is only needed here
 
@@ -66,9 +69,7 @@ async def _end_input_on_sigint(send: trio.MemorySendChannel[str]) -> None:
             return
 
 
-def _hello(options: Options):  # type: ignore[no-untyped-def]
-    from client.render import Shown, Style
-
+def _hello(options: Options) -> Shown:
     return Shown(f"* connecting to {options.target}; type /help for commands", Style.SYSTEM)
 
 

@@ -7,6 +7,8 @@ asyncio, so its prompt runs in a worker thread (``trio.to_thread``) and hands
 each typed line to the trio side through a channel.
 """
 
+from contextlib import AbstractContextManager
+
 import trio
 from prompt_toolkit import PromptSession
 from prompt_toolkit.formatted_text import FormattedText
@@ -59,6 +61,6 @@ async def feed_terminal(send: trio.MemorySendChannel[str]) -> None:
     await trio.to_thread.run_sync(_prompt_lines, session, send, token, abandon_on_cancel=True)
 
 
-def terminal_session() -> patch_stdout:
+def terminal_session() -> AbstractContextManager[None]:
     """The context in which printing goes above the prompt."""
     return patch_stdout(raw=True)

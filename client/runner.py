@@ -44,11 +44,13 @@ def _link_lost(error: BaseException) -> LinkLost:
     if isinstance(error, LinkLost):
         return error
     if isinstance(error, BaseExceptionGroup):
-        lost, rest = error.split(LinkLost)
-        if rest is None and lost is not None:
-            while isinstance(lost, BaseExceptionGroup):
-                lost = lost.exceptions[0]
-            return lost  # type: ignore[return-value]
+        lost_group, rest = error.split(LinkLost)
+        if rest is None and lost_group is not None:
+            leaf: BaseException = lost_group
+            while isinstance(leaf, BaseExceptionGroup):
+                leaf = leaf.exceptions[0]
+            assert isinstance(leaf, LinkLost)
+            return leaf
     raise error
 
 

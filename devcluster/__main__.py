@@ -75,7 +75,8 @@ def main() -> None:
     if redis_url is None:
         redis = RedisServer(port=args.redis_port).start()
         redis_url = redis.url
-        print(f"started {redis.binary} (pid {redis.process.pid}) on {redis_url}")
+        pid = redis.process.pid if redis.process else "?"
+        print(f"started {redis.binary} (pid {pid}) on {redis_url}")
     nodes: list[subprocess.Popen[bytes]] = []
     try:
         nodes = [start_node(i, redis_url, args) for i in range(args.nodes)]

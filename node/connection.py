@@ -107,11 +107,13 @@ class Connection:
                 outcome: object = await cluster.send_direct(target, payload)
             elif isinstance(op, Broadcast):
                 payload = envelope.encode(envelope.Broadcast(op.sender, op.text))
-                outcome = await cluster.publish(cluster.keys.broadcast_channel, payload)
+                await cluster.publish(cluster.keys.broadcast_channel, payload)
+                outcome = None
             elif isinstance(op, ListUsers):
                 outcome = await cluster.list_users()
             else:
-                outcome = await self._debug(op)
+                await self._debug(op)
+                outcome = None
         except ClusterUnavailable as exc:
             log.error("%s: %s", self.peer, exc)
             if self._claiming is not None:

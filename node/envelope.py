@@ -5,7 +5,9 @@ node, a stray PUBLISH by hand) decodes to None and is ignored by the relay.
 """
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 VERSION = 1
 
@@ -42,6 +44,7 @@ Envelope = Broadcast | Direct | Presence | Probe
 
 
 def encode(envelope: Envelope) -> str:
+    body: dict[str, object]
     if isinstance(envelope, Broadcast):
         body = {"kind": "msgall", "from": envelope.sender, "text": envelope.text}
     elif isinstance(envelope, Direct):
@@ -82,7 +85,7 @@ def _names(body: dict) -> tuple[str, ...]:
     return tuple(names)
 
 
-_DECODERS = {
+_DECODERS: dict[str, Callable[[dict[str, Any]], Envelope]] = {
     "msgall": lambda b: Broadcast(_text(b, "from"), _text(b, "text")),
     "msg": lambda b: Direct(_text(b, "from"), _text(b, "to"), _text(b, "text")),
     "join": lambda b: Presence("join", _names(b)),

@@ -14,7 +14,7 @@ connection (logged). Only hypercorn's connection-level classes are used.
 import functools
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import trio
 from hypercorn.config import Config
@@ -49,7 +49,7 @@ async def serve_asgi(app: App, config: Config, host: str, port: int,
     """Listen on ``host:port`` (0 picks a port), report the bound port, serve forever."""
     listeners = await trio.open_tcp_listeners(port, host=host)
     bound = listeners[0].socket.getsockname()[1]
-    handler = functools.partial(_GuardedTCPServer, wrap_app(app, 0, "asgi"), config,
+    handler = functools.partial(_GuardedTCPServer, wrap_app(cast(Any, app), 0, "asgi"), config,
                                 WorkerContext(None), ConnectionState({}))
     async with trio.open_nursery() as nursery:
         await nursery.start(trio.serve_listeners, handler, listeners)

@@ -7,6 +7,7 @@ one reply for that command. So every command gets exactly one reply, by
 construction, and every rule here is testable without Redis or sockets.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from node import protocol
@@ -122,7 +123,7 @@ def _error(code: ErrorCode, detail: str) -> Reply:
     return Reply([protocol.error_line(code, detail)])
 
 
-_ACTIONS = {
+_ACTIONS: dict[str, Callable[[str, Command], Reply | Operation]] = {
     "msg": lambda me, c: SendDirect(me, c.name, c.text),
     "msgall": lambda me, c: Broadcast(me, c.text),
     "whoami": lambda me, c: Reply([protocol.ok_line("whoami", me)]),
