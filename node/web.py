@@ -51,22 +51,10 @@ async def health(services: NodeServices) -> tuple[int, str]:
     return 200, f"ok {services.cluster.node_id} users={len(services.local_users)}\n"
 
 
-async def _lifespan(receive: Receive, send: Send) -> None:
-    while True:
-        event = await receive()
-        if event["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif event["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return
-
-
 def make_app(services: NodeServices) -> App:
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         kind, path = scope["type"], scope.get("path", "")
-        if kind == "lifespan":
-            await _lifespan(receive, send)
-        elif kind == "websocket":
+        if kind == "websocket":
             if (await receive())["type"] != "websocket.connect":
                 return
             if path != "/ws":
