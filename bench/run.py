@@ -63,7 +63,10 @@ def start_node(index: int, redis_url: str, prefix: str, log_dir: Path) -> NodePr
         process = subprocess.Popen(
             [sys.executable, "-m", "node", "--redis-url", redis_url, "--host", "127.0.0.1",
              "--tcp-port", str(tcp_port), "--http-port", str(http_port),
-             "--node-id", node_id, "--key-prefix", prefix],
+             "--node-id", node_id, "--key-prefix", prefix,
+             # The load generator's senders are floods on purpose: measure the nodes,
+             # not the per-client pacing (10 commands/s by default).
+             "--command-rate", "0"],
             stdout=subprocess.DEVNULL, stderr=log_file)
     return NodeProcess(node_id, process, tcp_port, http_port, log_path)
 

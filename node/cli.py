@@ -54,6 +54,13 @@ def parse_args(argv: list[str] | None = None) -> NodeConfig:
                         default=_env_number("HEARTBEAT_TTL", 15.0, float),
                         help="seconds without a heartbeat before other nodes remove this "
                              "node's users (env HEARTBEAT_TTL)")
+    parser.add_argument("--command-rate", type=float,
+                        default=_env_number("COMMAND_RATE", 10.0, float),
+                        help="cluster commands per second per client after a burst; beyond "
+                             "it the client's lines are read later; 0 = off (env COMMAND_RATE)")
+    parser.add_argument("--command-burst", type=int,
+                        default=_env_number("COMMAND_BURST", 20),
+                        help="cluster commands a client may send at once (env COMMAND_BURST)")
     parser.add_argument("--drain-seconds", type=float,
                         default=_env_number("DRAIN_SECONDS", 0.0, float),
                         help="after SIGTERM, keep serving this long with /healthz at 503 so "
@@ -69,7 +76,8 @@ def parse_args(argv: list[str] | None = None) -> NodeConfig:
                           key_prefix=args.key_prefix, max_line_bytes=args.max_line_bytes,
                           heartbeat_interval=args.heartbeat_interval,
                           heartbeat_ttl=args.heartbeat_ttl,
-                          drain_seconds=args.drain_seconds)
+                          drain_seconds=args.drain_seconds, command_rate=args.command_rate,
+                          command_burst=args.command_burst)
     except ValueError as exc:
         parser.error(str(exc))
         raise

@@ -50,6 +50,10 @@ class NodeConfig:
     max_line_bytes: int = 4096
     # Lines queued for one client before it is dropped as a slow consumer.
     outbox_lines: int = 1024
+    # Commands that reach the cluster (login, msg, msgall, userlist, debug), per client:
+    # `command_burst` at once, then `command_rate` per second; 0 turns pacing off.
+    command_rate: float = 10.0
+    command_burst: int = 20
     redis_timeout: float = 2.0
     heartbeat_interval: float = 5.0
     heartbeat_ttl: float = 15.0
@@ -68,6 +72,8 @@ class NodeConfig:
             raise ValueError("max line length must be at least 64 bytes")
         if self.heartbeat_interval <= 0 or self.redis_timeout <= 0 or self.flush_timeout <= 0:
             raise ValueError("intervals and timeouts must be positive")
+        if self.command_rate < 0 or self.command_burst < 1:
+            raise ValueError("the command rate cannot be negative, the burst must be >= 1")
         if self.drain_seconds < 0:
             raise ValueError("the drain time cannot be negative")
         if self.outbox_lines < 1:

@@ -16,6 +16,7 @@ from node.cluster import ClusterUnavailable
 from node.names import fold_name
 from node.outbox import Outbox
 from node.protocol import news_for_newcomer
+from node.ratelimit import TokenBucket
 from node.services import NodeServices
 from node.session import (
     Broadcast,
@@ -44,6 +45,8 @@ class Connection:
         # Events that arrive between winning a name and sending `ok login` wait here.
         self._held: list[str] | None = None
         self._claiming: tuple[str, str] | None = None
+        config = services.config
+        self._pace = TokenBucket(config.command_rate, config.command_burst, trio.current_time())
 
     # -- what LocalUsers calls ------------------------------------------------
     def offer(self, line: str) -> bool:
@@ -89,7 +92,13 @@ class Connection:
                 result = self._session.receive_line(line)
                 if result is None:
                     continue
-                reply = result if isinstance(result, Reply) else await self._perform(result)
+                if isinstance(result, Reply):
+                    reply: Reply | None = result
+                else:
+                    delay = self._pace.take(trio.current_time())
+                    if delay:
+                        await trio.sleep(delay)  # pacing a flooding client, by design
+                    reply = await self._perform(result)
                 if reply is not None:
                     for out in reply.lines:
                         await self._outbox.put(out)

@@ -10,7 +10,7 @@ from tests.support.nodes import NodeRunner
 
 
 async def test_slow_consumer_is_dropped_and_others_carry_on(nodes: NodeRunner) -> None:
-    node = await nodes.start(outbox_lines=32)
+    node = await nodes.start(outbox_lines=32, command_rate=0)  # pacing is tested below
     talker = await nodes.connect(node, "ws")
     await talker.login("talker")
     listener = await nodes.connect(node, "tcp")
@@ -118,3 +118,28 @@ async def test_websocket_closing_from_both_ends_at_once_never_stops_the_node(
     assert await bystander.request("userlist") == "ok userlist bystander"
     late = await nodes.connect(node, "ws")
     assert await late.login("late") == ["bystander", "late"]
+
+
+async def test_a_flooding_client_is_paced_and_others_are_not(nodes: NodeRunner) -> None:
+    node = await nodes.start(command_rate=20, command_burst=5)
+    flooder = await nodes.connect(node, "tcp")
+    await flooder.login("flooder")
+    calm = await nodes.connect(node, "ws")
+    await calm.login("calm")
+    await flooder.expect("join calm")
+    started = trio.current_time()
+    for number in range(60):  # three seconds' worth at 20 per second, sent at once
+        await flooder.send(f"msgall flood {number}")
+    await calm.expect("msgall flooder flood 5")  # the flood has begun...
+    assert await calm.request("userlist") == "ok userlist calm flooder"
+    assert await calm.request("msg flooder still here") == "ok msg flooder"
+    # ...and calm's commands were answered before the flood was through.
+    assert "msgall flooder flood 59" not in calm.skipped
+    # Nothing of the flood is refused or lost, only spread out.
+    for number in range(60):
+        assert await flooder.expect(starts("ok ")) == "ok msgall", number
+    # The pace, as the flooder sees it: 5 at once, then 20 a second (a lower bound,
+    # which a faster machine cannot break).
+    assert trio.current_time() - started >= (60 - 5) / 20 - 0.1
+    for number in range(6, 60):
+        await calm.expect(f"msgall flooder flood {number}")

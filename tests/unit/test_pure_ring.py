@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 NODE = Path(__file__).resolve().parents[2] / "node"
-PURE = ["names", "protocol", "linebuffer", "session", "envelope", "batcher", "keys", "config"]
+PURE = ["names", "protocol", "linebuffer", "session", "envelope", "batcher", "keys", "config",
+        "ratelimit"]
 FORBIDDEN_LIBRARIES = {"trio", "glide", "socket", "time", "logging", "os", "hypercorn"}
 IO_MODULES = {
     "cluster", "connection", "relay", "servers", "web", "app", "cli", "outbox",
