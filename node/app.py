@@ -43,7 +43,8 @@ async def run_node(config: NodeConfig, stop: trio.Event | None = None, *,
         try:
             async with trio.open_nursery() as nursery:
                 await nursery.start(services.announcer.run)
-                await nursery.start(run_relay, sub, cluster, services.local_users)
+                await nursery.start(run_relay, sub, cluster, services.local_users,
+                                    services.hearing)
                 await nursery.start(run_liveness, services)
                 tcp_port = await nursery.start(serve_tcp_clients, services)
                 http_port = await nursery.start(serve_http, services)

@@ -46,6 +46,7 @@ _CLAIM = _script("claim")
 _RELEASE = _script("release")
 _DELIVER = _script("deliver")
 _REAP = _script("reap")
+_REASSERT = _script("reassert")
 
 
 def _text(value: Any) -> str:
@@ -127,6 +128,23 @@ class Cluster:
             keys=keys, args=[node_id, "force" if force else "check"],
         )
         return [_text(name) for name in removed]
+
+    async def reassert(self, users: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
+        """Re-register (folded, display) users this node still serves where Redis lost
+        them. Returns (restored display names, names now held by someone else)."""
+        restored: list[str] = []
+        taken: list[str] = []
+        for start in range(0, len(users), 500):  # keep each script call short
+            chunk = users[start:start + 500]
+            args = [self.node_id] + [part for pair in chunk for part in pair]
+            statuses = await self._call("reassert", self._client.invoke_script, _REASSERT,
+                                        keys=self._user_keys(), args=args)
+            for (_, display), status in zip(chunk, statuses, strict=True):
+                if status == 1:
+                    restored.append(display)
+                elif status == 2:
+                    taken.append(display)
+        return restored, taken
 
     async def silent_nodes(self) -> list[str]:
         """Registered nodes whose heartbeat key has expired."""

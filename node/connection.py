@@ -139,7 +139,7 @@ class Connection:
         # does, and must not be missed. None of it is shown unless the claim wins.
         self._held = []
         if not local_users.holds(folded):  # else a local session has it: we will lose
-            local_users.add(folded, op.name, self)
+            local_users.add(folded, op.name, self, pending=True)
         # If the claim's outcome is lost (timeout, or this connection ends meanwhile),
         # Redis may still have run it: `_leave` then releases the name to be safe.
         self._claiming = (folded, op.name)

@@ -12,6 +12,7 @@ import trio
 
 from node.announcer import Announcer
 from node.cluster import Cluster, ClusterUnavailable
+from node.names import fold_name
 from node.services import NodeServices
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,21 @@ async def _retry_releases(services: NodeServices) -> None:
         services.unreleased.discard((folded, name))
 
 
+async def reassert_local_users(services: NodeServices) -> None:
+    """Heal the registry for users still connected here (see lua/reassert.lua)."""
+    local = services.local_users.entries()
+    if not local:
+        return
+    restored, taken = await services.cluster.reassert(local)
+    if restored:
+        log.warning("re-registered %d connected users missing from Redis", len(restored))
+        for name in restored:
+            await services.announcer.join(name)
+    for name in taken:
+        log.warning("%s was claimed elsewhere while this node was cut off; disconnecting", name)
+        services.local_users.drop(fold_name(name))
+
+
 async def run_liveness(services: NodeServices, *, task_status: trio.TaskStatus[None]) -> None:
     config, cluster = services.config, services.cluster
     stale = await cluster.reap_node(cluster.node_id, force=True)
@@ -52,6 +68,8 @@ async def run_liveness(services: NodeServices, *, task_status: trio.TaskStatus[N
         await trio.sleep(config.heartbeat_interval)  # a period, not a synchronisation
         try:
             await cluster.heartbeat(config.heartbeat_ttl)
+            await services.hearing.probe(cluster)
+            await reassert_local_users(services)
             await _retry_releases(services)
             await reap_silent_nodes(cluster, services.announcer)
         except ClusterUnavailable as exc:

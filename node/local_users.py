@@ -22,18 +22,26 @@ class Recipient(Protocol):
 class LocalUsers:
     def __init__(self) -> None:
         self._by_folded: dict[str, tuple[str, Recipient]] = {}
+        # Names whose claim has not been answered yet: they receive events, but are not
+        # this node's users in Redis yet.
+        self._pending: set[str] = set()
 
     def __len__(self) -> int:
         return len(self._by_folded)
 
-    def add(self, folded: str, name: str, recipient: Recipient) -> None:
+    def add(self, folded: str, name: str, recipient: Recipient, *, pending: bool = False) -> None:
         self._by_folded[folded] = (name, recipient)
+        if pending:
+            self._pending.add(folded)
+        else:
+            self._pending.discard(folded)
 
     def remove(self, folded: str, recipient: Recipient) -> None:
         """Forget ``folded``, unless it already belongs to a newer connection."""
         entry = self._by_folded.get(folded)
         if entry is not None and entry[1] is recipient:
             del self._by_folded[folded]
+            self._pending.discard(folded)
 
     def holds(self, folded: str) -> bool:
         return folded in self._by_folded
@@ -50,6 +58,18 @@ class LocalUsers:
         for folded, (_, recipient) in list(self._by_folded.items()):
             if folded not in skip:
                 self._offer(recipient, line)
+
+    def entries(self) -> list[tuple[str, str]]:
+        """(folded, display) of every logged-in local user (claims still pending left out)."""
+        return [(folded, name) for folded, (name, _) in self._by_folded.items()
+                if folded not in self._pending]
+
+    def drop(self, folded: str) -> None:
+        """Disconnect the local user holding ``folded`` (its name now belongs elsewhere)."""
+        entry = self._by_folded.pop(folded, None)
+        self._pending.discard(folded)
+        if entry is not None:
+            entry[1].drop_slow()
 
     def describe(self) -> list[str]:
         """``name peer`` for each local user, for the debug log."""

@@ -6,12 +6,13 @@ the cluster.
 """
 
 import logging
-import secrets
+import math
 
 import trio
 
 from node import envelope, protocol
 from node.cluster import Cluster, ClusterUnavailable, Subscription
+from node.hearing import Hearing
 from node.local_users import LocalUsers
 from node.names import fold_name
 
@@ -43,32 +44,29 @@ def _deliver_join(names: tuple[str, ...], local_users: LocalUsers) -> None:
 
 
 async def _read_forever(subscription: Subscription, local_users: LocalUsers,
-                        probe_token: str, confirmed: trio.Event) -> None:
+                        hearing: Hearing) -> None:
     while True:
         channel, payload = await subscription.next_message()
         item = envelope.decode(payload)
         if item is None:
             log.warning("ignoring unreadable message on %s: %r", channel, payload[:200])
         elif isinstance(item, envelope.Probe):
-            if item.token == probe_token:
-                confirmed.set()
+            if item.token == hearing.token:
+                hearing.heard(trio.current_time())
         else:
             deliver(item, local_users)
 
 
 async def run_relay(subscription: Subscription, cluster: Cluster, local_users: LocalUsers,
-                    *, task_status: trio.TaskStatus[None]) -> None:
-    token = secrets.token_hex(8)
-    confirmed = trio.Event()
-    own_channel = cluster.keys.node_channel(cluster.node_id)
+                    hearing: Hearing, *, task_status: trio.TaskStatus[None]) -> None:
     async with trio.open_nursery() as nursery:
-        nursery.start_soon(_read_forever, subscription, local_users, token, confirmed)
+        nursery.start_soon(_read_forever, subscription, local_users, hearing)
         # The subscriber may still be subscribing in the background: probe until heard.
         with trio.move_on_after(30):
-            while not confirmed.is_set():
-                await cluster.publish(own_channel, envelope.encode(envelope.Probe(token)))
+            while hearing.last_heard == -math.inf:
+                await hearing.probe(cluster)
                 with trio.move_on_after(0.2):
-                    await confirmed.wait()
-        if not confirmed.is_set():
+                    await hearing.wait_heard()
+        if hearing.last_heard == -math.inf:
             raise ClusterUnavailable("the pub/sub subscription was not confirmed within 30 s")
         task_status.started()

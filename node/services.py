@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from node.announcer import Announcer
 from node.cluster import Cluster
 from node.config import NodeConfig
+from node.hearing import Hearing
 from node.local_users import LocalUsers
 
 
@@ -14,6 +15,7 @@ class NodeServices:
     cluster: Cluster
     announcer: Announcer
     local_users: LocalUsers = field(default_factory=LocalUsers)
+    hearing: Hearing = field(default_factory=Hearing)
     # Names whose release failed (Redis unreachable); the liveness loop retries them.
     unreleased: set[tuple[str, str]] = field(default_factory=set)
     ready: bool = False

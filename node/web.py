@@ -48,6 +48,11 @@ async def health(services: NodeServices) -> tuple[int, str]:
             await services.cluster.ping()
     except (ClusterUnavailable, trio.TooSlowError):
         return 503, "redis unreachable\n"
+    config = services.config
+    # Probes go out every heartbeat; two missed rounds (plus a slow Redis) mean deaf.
+    deaf = services.hearing.deaf_for(trio.current_time())
+    if deaf > 2 * config.heartbeat_interval + config.redis_timeout:
+        return 503, f"not hearing the cluster for {deaf:.0f} s\n"
     return 200, f"ok {services.cluster.node_id} users={len(services.local_users)}\n"
 
 

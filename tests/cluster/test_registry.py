@@ -113,3 +113,42 @@ async def test_operator_view_is_plain(nodes: NodeRunner, redis: GlideClient) -> 
     assert await redis.exists([f"{nodes.key_prefix}:node:node-7:alive"])
     ttl = await redis.pttl(f"{nodes.key_prefix}:node:node-7:alive")
     assert 0 < ttl <= 15_000
+
+
+async def test_users_still_connected_are_put_back_when_redis_loses_them(
+        nodes: NodeRunner, redis: GlideClient) -> None:
+    fast = {"heartbeat_interval": 0.1, "heartbeat_ttl": 1.0}
+    node_a, node_b = await nodes.start(**fast), await nodes.start(**fast)
+    alice = await nodes.connect(node_a)
+    await alice.login("alice")
+    bob = await nodes.connect(node_b, "ws")
+    await bob.login("bob")
+    prefix = nodes.key_prefix
+    # Redis forgets everything (a restart without persistence, a FLUSHALL).
+    await redis.delete([f"{prefix}:users", f"{prefix}:names", f"{prefix}:nodes",
+                        f"{prefix}:node:{node_a.node_id}:users",
+                        f"{prefix}:node:{node_b.node_id}:users"])
+    await _wait_for_registry(redis, prefix, {"alice": node_a.node_id, "bob": node_b.node_id})
+    assert await redis.smembers(f"{prefix}:node:{node_a.node_id}:users") == {b"alice"}
+    assert await alice.request("msg bob still there?") == "ok msg bob"
+    assert await bob.expect(starts("msg ")) == "msg alice still there?"
+    third = await nodes.connect(node_a)
+    assert (await third.request("login ALICE")).startswith("error name_taken")
+
+
+async def test_a_name_claimed_elsewhere_meanwhile_disconnects_the_old_holder(
+        nodes: NodeRunner, redis: GlideClient) -> None:
+    node = await nodes.start(heartbeat_interval=0.1, heartbeat_ttl=1.0)
+    holder = await nodes.connect(node)
+    await holder.login("carol")
+    watcher = await nodes.connect(node)
+    await watcher.login("watcher")
+    await holder.expect("join watcher")
+    prefix = nodes.key_prefix
+    # While the registry was gone, another node's session took the name.
+    await redis.delete([f"{prefix}:users", f"{prefix}:names"])
+    await redis.hset(f"{prefix}:names", {"carol": "Carol"})
+    await redis.hset(f"{prefix}:users", {"Carol": "elsewhere"})
+    assert await holder.closed() == []
+    await _wait_for_registry(redis, prefix, {"Carol": "elsewhere", "watcher": node.node_id})
+    assert await watcher.request("whoami") == "ok whoami watcher"

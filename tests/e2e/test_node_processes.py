@@ -123,3 +123,40 @@ async def test_healthz_turns_503_when_redis_goes_away(nursery: trio.Nursery, key
         assert await client.request("whoami") == "ok whoami hopeful"
     finally:
         own_redis.stop()
+
+
+async def test_a_redis_restart_heals_presence_and_messaging(
+        nursery: trio.Nursery, key_prefix: str, processes: list[NodeProcess]) -> None:
+    redis = RedisServer().start()
+    try:
+        fast = ("--heartbeat-interval", "0.2", "--heartbeat-ttl", "1")
+        for node_id in ("r1", "r2"):
+            processes.append(await start_node_process(nursery, redis.url, key_prefix,
+                                                      node_id, *fast))
+        alice = await TcpClient.connect(processes[0].tcp_port)
+        bob = await TcpClient.connect(processes[1].tcp_port)
+        await alice.login("alice")
+        await bob.login("bob")
+        redis.stop()  # no persistence: the registry is gone for good
+        redis = RedisServer(port=redis.port).start()
+        # Healing as users see it: glide reconnects (commands first, subscriptions a few
+        # seconds later; pub/sub in between is lost), heartbeats re-register the users.
+        attempt = 0
+        with trio.fail_after(30):
+            while True:
+                attempt += 1
+                if await alice.request(f"msgall ping {attempt}", timeout=10) == "ok msgall":
+                    with trio.move_on_after(1):
+                        await bob.expect(f"msgall alice ping {attempt}")
+                        break
+        for node in processes:  # each node says it is whole again once it hears itself
+            with trio.fail_after(20):
+                while (await http_get(node.http_port, "/healthz"))[0] != 200:
+                    await trio.sleep(0.1)  # polling /healthz with a deadline
+        assert await alice.request("userlist") == "ok userlist alice bob"
+        assert await alice.request("msg bob you are back") == "ok msg bob"
+        assert await bob.expect(starts("msg ")) == "msg alice you are back"
+        assert await bob.request("msgall all good") == "ok msgall"
+        await alice.expect("msgall bob all good")
+    finally:
+        redis.stop()

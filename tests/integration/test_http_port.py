@@ -75,3 +75,19 @@ async def test_debug_goes_to_the_node_log_only(nodes: NodeRunner,
     assert "local connections: ['inspector tcp:127.0.0.1:" in logged
     assert "cluster registry (1 users): {'inspector': 'dbg-1'}" in logged
     assert client.skipped == []
+
+
+async def test_healthz_reports_a_node_that_stopped_hearing_pubsub(nodes: NodeRunner,
+                                                                 redis) -> None:  # type: ignore[no-untyped-def]
+    node = await nodes.start(heartbeat_interval=0.1, heartbeat_ttl=1.0, redis_timeout=0.5)
+    status = (0, "")
+    with trio.fail_after(15):
+        # Commands keep working, but the subscription is cut again and again.
+        while not status[1].startswith("not hearing the cluster"):
+            await redis.custom_command(["CLIENT", "KILL", "TYPE", "pubsub"])
+            status = await http_get(node.http_port, "/healthz")
+            await trio.sleep(0.05)  # pacing the cuts, with a deadline around the loop
+    assert status[0] == 503
+    with trio.fail_after(20):  # left alone, glide resubscribes and the node hears again
+        while (await http_get(node.http_port, "/healthz"))[0] != 200:
+            await trio.sleep(0.1)  # polling /healthz with a deadline
