@@ -43,6 +43,13 @@ def ensure_venv(extra: str) -> None:
 SYSTEM_PACKAGES = {"chromium": "chromium", "haproxy": "haproxy", "tmux": "tmux"}
 
 
+def include_sbin_on_path() -> None:
+    """Debian installs daemons such as haproxy in sbin, which a non-login PATH may lack."""
+    parts = os.environ.get("PATH", "").split(os.pathsep)
+    extra = [d for d in ("/usr/local/sbin", "/usr/sbin", "/sbin") if d not in parts]
+    os.environ["PATH"] = os.pathsep.join([*parts, *extra])
+
+
 def ensure_system_packages() -> None:
     """apt-get install what is missing, where we can (root on Debian/Ubuntu).
 
@@ -98,6 +105,7 @@ def main() -> None:
     ensure_venv("test")
     lint()
     if command == "test":
+        include_sbin_on_path()
         ensure_system_packages()
         replace_with([str(PYTHON), "-m", "pytest", *rest])
 
