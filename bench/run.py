@@ -23,7 +23,8 @@ from pathlib import Path
 import trio
 
 from client.loadgen import LoadConfig, Summary, describe, run_load
-from devcluster.redis_server import RedisServer, free_port
+from devcluster.processes import free_port, node_command, stop_processes
+from devcluster.redis_server import RedisServer
 
 LOG_MARKS = {"slow_drops": "dropping slow consumer", "errors": " ERROR ",
              "tracebacks": "Traceback"}
@@ -60,13 +61,11 @@ def start_node(index: int, redis_url: str, prefix: str, log_dir: Path) -> NodePr
     node_id, tcp_port, http_port = f"bench-{index + 1}", free_port(), free_port()
     log_path = log_dir / f"{prefix}-{node_id}.log"
     with log_path.open("wb") as log_file:
+        # The load generator's senders are floods on purpose: measure the nodes,
+        # not the per-client pacing (10 commands/s by default).
         process = subprocess.Popen(
-            [sys.executable, "-m", "node", "--redis-url", redis_url, "--host", "127.0.0.1",
-             "--tcp-port", str(tcp_port), "--http-port", str(http_port),
-             "--node-id", node_id, "--key-prefix", prefix,
-             # The load generator's senders are floods on purpose: measure the nodes,
-             # not the per-client pacing (10 commands/s by default).
-             "--command-rate", "0"],
+            node_command(redis_url, node_id=node_id, tcp_port=tcp_port, http_port=http_port,
+                         key_prefix=prefix, extra=("--command-rate", "0")),
             stdout=subprocess.DEVNULL, stderr=log_file)
     return NodeProcess(node_id, process, tcp_port, http_port, log_path)
 
@@ -91,18 +90,6 @@ def wait_until(nodes: list[NodeProcess], users: int, timeout: float) -> None:
             if time.monotonic() > deadline:
                 raise SystemExit(f"{node.node_id}: not at {users} users within {timeout} s")
             time.sleep(0.1)  # polling /healthz with a deadline
-
-
-def stop_processes(processes: list[subprocess.Popen[bytes]]) -> None:
-    for process in processes:
-        if process.poll() is None:
-            process.terminate()
-    for process in processes:
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def rss_kib(pid: int) -> int:

@@ -6,40 +6,28 @@ Each node is started exactly as an operator would: ``python -m node ...``.
 
 import argparse
 import os
-import signal
 import subprocess
 import sys
 import time
-import urllib.request
 
-from devcluster.redis_server import RedisServer, redis_url_from_env, stop_process
-
-
-def healthy(http_port: int, host: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://{host}:{http_port}/healthz", timeout=1) as answer:
-            return answer.status == 200
-    except OSError:
-        return False
+from devcluster import processes
+from devcluster.processes import node_command, stop_processes
+from devcluster.redis_server import RedisServer, redis_url_from_env
 
 
 def start_node(index: int, redis_url: str, args: argparse.Namespace) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([
-        sys.executable, "-m", "node", "--redis-url", redis_url, "--host", args.host,
-        "--tcp-port", str(args.tcp_port + index), "--http-port", str(args.http_port + index),
-        "--node-id", f"node-{index + 1}", "--key-prefix", args.key_prefix,
-    ])
+    return subprocess.Popen(node_command(
+        redis_url, node_id=f"node-{index + 1}", tcp_port=args.tcp_port + index,
+        http_port=args.http_port + index, host=args.host, key_prefix=args.key_prefix))
 
 
 def wait_healthy(nodes: list[subprocess.Popen[bytes]], args: argparse.Namespace) -> None:
-    deadline = time.monotonic() + 30
     for index, process in enumerate(nodes):
-        while not healthy(args.http_port + index, args.host):
-            if process.poll() is not None:
-                raise SystemExit(f"node-{index + 1} exited with {process.returncode}")
-            if time.monotonic() > deadline:
-                raise SystemExit(f"node-{index + 1} did not become healthy within 30 s")
-            time.sleep(0.1)  # polling /healthz with a deadline
+        try:
+            processes.wait_healthy(process, args.http_port + index, f"node-{index + 1}",
+                                   args.host)
+        except RuntimeError as exc:
+            raise SystemExit(str(exc)) from None
 
 
 def print_table(redis_url: str, args: argparse.Namespace) -> None:
@@ -49,14 +37,6 @@ def print_table(redis_url: str, args: argparse.Namespace) -> None:
         print(f"node-{index + 1}: nc {args.host} {tcp}    browser http://{args.host}:{http}/"
               f"    (WebSocket /ws, health /healthz)")
     print("Ctrl-C stops everything.\n", flush=True)
-
-
-def stop_all(nodes: list[subprocess.Popen[bytes]]) -> None:
-    for process in nodes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)  # all at once: they drain in parallel
-    for process in nodes:
-        stop_process(process)
 
 
 def main() -> None:
@@ -88,7 +68,7 @@ def main() -> None:
     except KeyboardInterrupt:
         print("\nstopping...")
     finally:
-        stop_all(nodes)
+        stop_processes(nodes)
         if redis is not None:
             redis.stop()
 

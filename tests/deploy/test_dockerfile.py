@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 import trio
 
-from devcluster.redis_server import RedisServer, free_port
+from devcluster.processes import free_port
+from devcluster.redis_server import RedisServer
 from tests.support.processes import http_get, start_node_process, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]

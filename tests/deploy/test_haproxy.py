@@ -22,7 +22,8 @@ import pytest
 import trio
 from glide import GlideClient
 
-from devcluster.redis_server import RedisServer, free_port
+from devcluster.processes import free_port
+from devcluster.redis_server import RedisServer
 from tests.support.clients import TcpClient, WsClient, starts
 from tests.support.processes import NodeProcess, http_get, start_node_process, stop_process
 

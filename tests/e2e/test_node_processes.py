@@ -94,7 +94,7 @@ async def test_restart_with_same_id_clears_stale_users(
 
 
 async def test_unreachable_redis_is_a_clear_error(key_prefix: str) -> None:
-    from devcluster.redis_server import free_port
+    from devcluster.processes import free_port
 
     port = free_port()
     result = await trio.run_process(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import trio
 
-from devcluster.redis_server import free_port
+from devcluster.processes import free_port
 
 
 async def http_get(port: int, path: str) -> tuple[int, str]:

@@ -1,0 +1,63 @@
+"""Child processes for the local cluster, the tests and the benchmark: free ports,
+starting ``python -m node`` exactly as an operator would, waiting for its
+``/healthz``, and stopping by PID. Stdlib only."""
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Sequence
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def node_command(redis_url: str, *, node_id: str, tcp_port: int, http_port: int,
+                 host: str = "127.0.0.1", key_prefix: str = "chat",
+                 extra: Sequence[str] = ()) -> list[str]:
+    """The documented command line of one node."""
+    return [sys.executable, "-m", "node", "--redis-url", redis_url, "--host", host,
+            "--tcp-port", str(tcp_port), "--http-port", str(http_port),
+            "--node-id", node_id, "--key-prefix", key_prefix, *extra]
+
+
+def healthy(http_port: int, host: str = "127.0.0.1") -> bool:
+    try:
+        with urllib.request.urlopen(f"http://{host}:{http_port}/healthz", timeout=1) as answer:
+            return answer.status == 200
+    except OSError:
+        return False
+
+
+def wait_healthy(process: subprocess.Popen[bytes], http_port: int, name: str,
+                 host: str = "127.0.0.1", timeout: float = 30) -> None:
+    """Return once the node answers 200; RuntimeError if it exits or takes too long."""
+    deadline = time.monotonic() + timeout
+    while not healthy(http_port, host):
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{name} did not become healthy within {timeout:g} s")
+        time.sleep(0.05)  # polling /healthz with a deadline
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 10) -> None:
+    """Ask a child to stop (SIGTERM); kill it if it has not within ``timeout``."""
+    stop_processes([process], timeout)
+
+
+def stop_processes(processes: Sequence[subprocess.Popen[bytes]], timeout: float = 10) -> None:
+    """SIGTERM all at once (they drain in parallel), then wait; kill the stragglers."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
