@@ -42,7 +42,8 @@ class Connection:
         self._outbox = Outbox(services.config.outbox_lines)
         self._scope = trio.CancelScope()
         self._writer_scope = trio.CancelScope()
-        # Events that arrive between winning a name and sending `ok login` wait here.
+        # Events that arrive while logging in (from before the claim until `ok login`
+        # is queued) wait here.
         self._held: list[str] | None = None
         self._claiming: tuple[str, str] | None = None
         config = services.config

@@ -2,7 +2,8 @@
 
 At start the node reaps whatever a previous run under the same id left behind.
 Then every ``heartbeat_interval`` it refreshes its ``alive`` key (TTL
-``heartbeat_ttl``), retries releases that failed while Redis was away, and
+``heartbeat_ttl``), sends its self-probe (``hearing``), puts its connected users
+back where Redis lost them, retries releases that failed while Redis was away, and
 reaps nodes whose ``alive`` key has expired, announcing their users' ``leave``.
 """
 

@@ -18,12 +18,15 @@ def test_latency_summary_and_split() -> None:
     assert split_evenly(10, 4) == [3, 3, 2, 2]
 
 
-async def test_every_user_gets_every_broadcast(nodes: NodeRunner) -> None:
+async def _two_nodes(nodes: NodeRunner, **load: object) -> LoadConfig:
     node_a, node_b = await nodes.start(), await nodes.start()
-    config = LoadConfig(nodes=(("127.0.0.1", node_a.tcp_port), ("127.0.0.1", node_b.tcp_port)),
-                        users=20, messages=10, mode="broadcast", request_timeout=3,
-                        phase_timeout=4, settle_timeout=3)
-    summary = await run_load(config)
+    return LoadConfig(nodes=(("127.0.0.1", node_a.tcp_port), ("127.0.0.1", node_b.tcp_port)),
+                      request_timeout=3, phase_timeout=4, settle_timeout=3,
+                      **load)  # type: ignore[arg-type]
+
+
+async def test_every_user_gets_every_broadcast(nodes: NodeRunner) -> None:
+    summary = await run_load(await _two_nodes(nodes, users=20, messages=10, mode="broadcast"))
     delivery = summary["delivery"]
     assert isinstance(delivery, dict)
     assert summary["failures"] == []
@@ -33,11 +36,7 @@ async def test_every_user_gets_every_broadcast(nodes: NodeRunner) -> None:
 
 
 async def test_direct_messages_reach_their_targets(nodes: NodeRunner) -> None:
-    node_a, node_b = await nodes.start(), await nodes.start()
-    config = LoadConfig(nodes=(("127.0.0.1", node_a.tcp_port), ("127.0.0.1", node_b.tcp_port)),
-                        users=10, messages=20, mode="direct", request_timeout=3,
-                        phase_timeout=4, settle_timeout=3)
-    summary = await run_load(config)
+    summary = await run_load(await _two_nodes(nodes, users=10, messages=20, mode="direct"))
     delivery = summary["delivery"]
     assert isinstance(delivery, dict)
     assert summary["failures"] == []
