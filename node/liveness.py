@@ -48,13 +48,14 @@ async def reassert_local_users(services: NodeServices) -> None:
     if not local:
         return
     restored, taken = await services.cluster.reassert(local)
+    # Drop first: a user who lost the name must not hear the joins announced below.
+    for name in taken:
+        log.warning("%s was claimed elsewhere while this node was cut off; disconnecting", name)
+        services.local_users.drop(fold_name(name))
     if restored:
         log.warning("re-registered %d connected users missing from Redis", len(restored))
         for name in restored:
             await services.announcer.join(name)
-    for name in taken:
-        log.warning("%s was claimed elsewhere while this node was cut off; disconnecting", name)
-        services.local_users.drop(fold_name(name))
 
 
 async def run_liveness(services: NodeServices, *, task_status: trio.TaskStatus[None]) -> None:
