@@ -6,6 +6,7 @@ Each node is started exactly as an operator would: ``python -m node ...``.
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -39,6 +40,16 @@ def print_table(redis_url: str, args: argparse.Namespace) -> None:
     print("Ctrl-C stops everything.\n", flush=True)
 
 
+def _stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM both stop everything, even when started from a shell that
+    ignores SIGINT for background jobs (Python keeps an inherited ``SIG_IGN``)."""
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m devcluster", description=__doc__)
     parser.add_argument("--nodes", type=int, default=3)
@@ -49,6 +60,7 @@ def main() -> None:
                         help="port for the Redis started here (when REDIS_URL is not set)")
     parser.add_argument("--key-prefix", default=os.environ.get("KEY_PREFIX", "chat"))
     args = parser.parse_args()
+    _stop_on_signals()
 
     redis = None
     redis_url = redis_url_from_env()
@@ -68,6 +80,8 @@ def main() -> None:
     except KeyboardInterrupt:
         print("\nstopping...")
     finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):  # let the cleanup finish
+            signal.signal(signum, signal.SIG_IGN)
         stop_processes(nodes)
         if redis is not None:
             redis.stop()

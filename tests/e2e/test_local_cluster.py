@@ -1,5 +1,6 @@
 """`python -m devcluster` (what `python3 dev.py cluster` runs): Redis plus three
-nodes on fixed, printed ports; two line clients on two nodes chat; Ctrl-C stops all."""
+nodes on fixed, printed ports; two line clients on two nodes chat; Ctrl-C (or SIGTERM,
+what ``kill PID`` sends) stops all."""
 
 import functools
 import os
@@ -9,6 +10,7 @@ import socket
 import subprocess
 import sys
 
+import pytest
 import trio
 
 from devcluster.redis_server import ping
@@ -35,7 +37,9 @@ def _free_run(count: int) -> int:
     raise RuntimeError("no run of free ports")
 
 
-async def test_local_cluster_runs_chats_and_stops_on_ctrl_c(nursery: trio.Nursery) -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
+async def test_local_cluster_runs_chats_and_stops_on_a_signal(
+        nursery: trio.Nursery, stop_signal: signal.Signals) -> None:
     tcp, http, redis_port = _free_run(3), _free_run(3), _free_run(1)
     env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
     command = [sys.executable, "-m", "devcluster", "--tcp-port", str(tcp),
@@ -72,7 +76,7 @@ async def test_local_cluster_runs_chats_and_stops_on_ctrl_c(nursery: trio.Nurser
         assert await alice.request("msgall hi") == "ok msgall"
         assert await bob.expect(starts("msgall ")) == "msgall alice hi"
     finally:
-        process.send_signal(signal.SIGINT)  # what Ctrl-C sends to the runner
+        process.send_signal(stop_signal)
         with trio.fail_after(20):
             await process.wait()
     assert process.returncode == 0
@@ -81,6 +85,6 @@ async def test_local_cluster_runs_chats_and_stops_on_ctrl_c(nursery: trio.Nurser
         with trio.move_on_after(1):
             try:
                 await http_get(http + index, "/healthz")
-                raise AssertionError(f"node-{index + 1} still answers after Ctrl-C")
+                raise AssertionError(f"node-{index + 1} still answers after {stop_signal.name}")
             except OSError:
                 pass
