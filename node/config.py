@@ -62,6 +62,10 @@ class NodeConfig:
     # After SIGTERM, keep serving this long while /healthz says 503, so load balancers
     # stop sending new clients before the listeners close.
     drain_seconds: float = 0.0
+    # Seconds a TCP client may stay silent before the kernel probes it; a peer that
+    # vanished without closing (a laptop lid, a dropped NAT entry) is noticed after
+    # about twice this. 0 leaves keepalive off.
+    tcp_keepalive: int = 60
 
     def __post_init__(self) -> None:
         if not NODE_ID_PATTERN.fullmatch(self.node_id):
@@ -76,6 +80,8 @@ class NodeConfig:
             raise ValueError("the command rate cannot be negative, the burst must be >= 1")
         if self.drain_seconds < 0:
             raise ValueError("the drain time cannot be negative")
+        if self.tcp_keepalive != 0 and not 1 <= self.tcp_keepalive <= 32767:
+            raise ValueError("TCP keepalive is 0 (off) or 1-32767 seconds")
         if self.outbox_lines < 1:
             raise ValueError("the outbox needs room for at least one line")
         if not all(0 <= port <= 65535 for port in (self.tcp_port, self.http_port)):

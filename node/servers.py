@@ -1,5 +1,6 @@
 """The node's two listeners: raw TCP lines, and HTTP (hypercorn's protocol on trio)."""
 
+import contextlib
 import functools
 import logging
 
@@ -9,7 +10,7 @@ from hypercorn.config import Config as HypercornConfig
 from node.connection import Connection
 from node.http_server import serve_asgi
 from node.services import NodeServices
-from node.transport_tcp import TcpTransport
+from node.transport_tcp import TcpTransport, enable_keepalive
 from node.web import make_app
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,9 @@ async def serve_tcp_clients(services: NodeServices, *, task_status: trio.TaskSta
     async def handle(stream: trio.SocketStream) -> None:
         # One connection's failure must end that connection only, never the node.
         try:
+            if config.tcp_keepalive:
+                with contextlib.suppress(OSError):  # a peer already gone is noticed below
+                    enable_keepalive(stream.socket, config.tcp_keepalive)
             await Connection(TcpTransport(stream, config.max_line_bytes), services).run()
         except Exception:
             log.exception("a TCP connection failed; closed it, the node carries on")

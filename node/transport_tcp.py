@@ -1,6 +1,7 @@
 """Raw TCP clients: UTF-8 lines ending in ``\\n`` both ways."""
 
 import contextlib
+import socket
 
 import trio
 
@@ -9,6 +10,19 @@ from node.protocol import Rejected
 from node.transport import ConnectionLost
 
 RECEIVE_CHUNK = 65536
+KEEPALIVE_PROBES = 3
+
+
+def enable_keepalive(sock: trio.socket.SocketType, idle_seconds: int) -> None:
+    """Let the kernel find a peer that vanished without closing: after ``idle_seconds``
+    of silence it probes ``KEEPALIVE_PROBES`` times, ``idle_seconds / 3`` apart, and
+    then fails the socket, which ends the connection like any other loss."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    options = {"TCP_KEEPIDLE": idle_seconds, "TCP_KEEPINTVL": max(1, idle_seconds // 3),
+               "TCP_KEEPCNT": KEEPALIVE_PROBES}
+    for name, value in options.items():
+        if hasattr(socket, name):  # Linux has all three; other systems may lack some
+            sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, name), value)
 
 
 class TcpTransport:
