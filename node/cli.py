@@ -65,6 +65,23 @@ def parse_args(argv: list[str] | None = None) -> NodeConfig:
                         default=_env_number("DRAIN_SECONDS", 0.0, float),
                         help="after SIGTERM, keep serving this long with /healthz at 503 so "
                              "load balancers move new clients away (env DRAIN_SECONDS)")
+    parser.add_argument("--outbox-lines", type=int,
+                        default=_env_number("OUTBOX_LINES", 1024),
+                        help="lines queued for one client before it is dropped as a slow "
+                             "consumer (env OUTBOX_LINES)")
+    parser.add_argument("--redis-timeout", type=float,
+                        default=_env_number("REDIS_TIMEOUT", 2.0, float),
+                        help="seconds to wait for Redis before a command gets "
+                             "'error unavailable' (env REDIS_TIMEOUT)")
+    parser.add_argument("--flush-timeout", type=float,
+                        default=_env_number("FLUSH_TIMEOUT", 5.0, float),
+                        help="seconds a leaving client gets to receive its last lines "
+                             "(env FLUSH_TIMEOUT)")
+    parser.add_argument("--tcp-keepalive", type=int,
+                        default=_env_number("TCP_KEEPALIVE", 60),
+                        help="seconds of silence before probing a TCP client; one that "
+                             "vanished is dropped after about twice this; 0 = off "
+                             "(env TCP_KEEPALIVE)")
     parser.add_argument("--log-level", default=env.get("LOG_LEVEL", "INFO"),
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     args = parser.parse_args(argv)
@@ -77,7 +94,9 @@ def parse_args(argv: list[str] | None = None) -> NodeConfig:
                           heartbeat_interval=args.heartbeat_interval,
                           heartbeat_ttl=args.heartbeat_ttl,
                           drain_seconds=args.drain_seconds, command_rate=args.command_rate,
-                          command_burst=args.command_burst)
+                          command_burst=args.command_burst,
+                          outbox_lines=args.outbox_lines, redis_timeout=args.redis_timeout,
+                          flush_timeout=args.flush_timeout, tcp_keepalive=args.tcp_keepalive)
     except ValueError as exc:
         parser.error(str(exc))
         raise

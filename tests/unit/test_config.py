@@ -77,6 +77,9 @@ def test_node_config_defaults_are_valid() -> None:
     pytest.param({"node_id": "n", "heartbeat_interval": 1.0, "heartbeat_ttl": 1.5},
                  id="ttl-just-longer"),
     pytest.param({"node_id": "n", "redis_url": "rediss://u:p@h:6380/1"}, id="tls-url"),
+    pytest.param({"node_id": "n", "tcp_keepalive": 0}, id="keepalive-off"),
+    pytest.param({"node_id": "n", "tcp_keepalive": 1}, id="keepalive-1s"),
+    pytest.param({"node_id": "n", "tcp_keepalive": 32767}, id="keepalive-max"),
 ])
 def test_valid_node_configs(settings: dict[str, Any]) -> None:
     NodeConfig(**settings)
@@ -101,6 +104,11 @@ def test_valid_node_configs(settings: dict[str, Any]) -> None:
                  id="ttl-shorter-than-interval"),
     pytest.param({"node_id": "n", "redis_url": "http://h"}, id="bad-url"),
     pytest.param({"node_id": "n", "redis_url": "redis://h/x"}, id="bad-url-database"),
+    pytest.param({"node_id": "n", "tcp_keepalive": -1}, id="keepalive-negative"),
+    pytest.param({"node_id": "n", "tcp_keepalive": 32768}, id="keepalive-over-kernel-max"),
+    pytest.param({"node_id": "n", "outbox_lines": 0}, id="no-outbox"),
+    pytest.param({"node_id": "n", "redis_timeout": 0}, id="zero-redis-timeout"),
+    pytest.param({"node_id": "n", "flush_timeout": -1}, id="negative-flush-timeout"),
 ])
 def test_invalid_node_configs(settings: dict[str, Any]) -> None:
     with pytest.raises(ValueError):

@@ -1,0 +1,65 @@
+"""``python -m node`` flags and environment variables become a NodeConfig."""
+
+import pytest
+
+from node.cli import parse_args
+from node.config import NodeConfig
+
+TUNING = {"OUTBOX_LINES": "outbox_lines", "REDIS_TIMEOUT": "redis_timeout",
+          "FLUSH_TIMEOUT": "flush_timeout", "TCP_KEEPALIVE": "tcp_keepalive",
+          "COMMAND_RATE": "command_rate", "DRAIN_SECONDS": "drain_seconds"}
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [*TUNING, "NODE_ID", "REDIS_URL", "HOST", "TCP_PORT", "HTTP_PORT", "KEY_PREFIX",
+                 "MAX_LINE_BYTES", "HEARTBEAT_INTERVAL", "HEARTBEAT_TTL", "COMMAND_BURST",
+                 "LOG_LEVEL"]:
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_defaults_match_node_config() -> None:
+    parsed = parse_args(["--node-id", "n1"])
+    assert parsed == NodeConfig(node_id="n1")
+
+
+def test_every_tuning_flag_reaches_the_config() -> None:
+    parsed = parse_args(["--node-id", "n1", "--outbox-lines", "16", "--redis-timeout", "0.5",
+                         "--flush-timeout", "1.5", "--tcp-keepalive", "0",
+                         "--command-rate", "0", "--drain-seconds", "3"])
+    assert (parsed.outbox_lines, parsed.redis_timeout, parsed.flush_timeout,
+            parsed.tcp_keepalive, parsed.command_rate, parsed.drain_seconds) == (
+        16, 0.5, 1.5, 0, 0.0, 3.0)
+
+
+def test_environment_sets_the_same_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    values = {"OUTBOX_LINES": "32", "REDIS_TIMEOUT": "4", "FLUSH_TIMEOUT": "2.5",
+              "TCP_KEEPALIVE": "30", "COMMAND_RATE": "5", "DRAIN_SECONDS": "1"}
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    parsed = parse_args(["--node-id", "n1"])
+    assert {field: getattr(parsed, field) for field in TUNING.values()} == {
+        "outbox_lines": 32, "redis_timeout": 4.0, "flush_timeout": 2.5,
+        "tcp_keepalive": 30, "command_rate": 5.0, "drain_seconds": 1.0}
+
+
+@pytest.mark.parametrize("argv, complaint", [
+    (["--outbox-lines", "0"], "the outbox needs room for at least one line"),
+    (["--tcp-keepalive", "-5"], "TCP keepalive is 0 (off) or 1-32767 seconds"),
+    (["--redis-timeout", "0"], "intervals and timeouts must be positive"),
+    (["--tcp-keepalive", "soon"], "invalid int value: 'soon'"),
+])
+def test_bad_values_exit_with_the_reason(argv: list[str], complaint: str,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        parse_args(["--node-id", "n1", *argv])
+    assert exited.value.code == 2
+    assert complaint in capsys.readouterr().err
+
+
+def test_a_bad_number_in_the_environment_names_the_variable(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TCP_KEEPALIVE", "a minute")
+    with pytest.raises(SystemExit) as exited:
+        parse_args(["--node-id", "n1"])
+    assert exited.value.code == "TCP_KEEPALIVE must be a number, not 'a minute'"
