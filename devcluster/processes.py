@@ -2,15 +2,42 @@
 starting ``python -m node`` exactly as an operator would, waiting for its
 ``/healthz``, and stopping by PID. Stdlib only."""
 
+import random
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Sequence
+from pathlib import Path
+
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+
+
+def _below_ephemeral() -> range:
+    """Ports the kernel never picks for outgoing connections (Linux: below 32768)."""
+    try:
+        low = int(EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    return range(20000, max(low, 20001))
 
 
 def free_port() -> int:
+    """A loopback port free right now, for a child process to listen on.
+
+    Chosen below the kernel's ephemeral range: a port from there (what binding port 0
+    returns) can be taken, before the child binds it, by any outgoing connection, such
+    as a Redis client or the browser; that made nodes fail to start now and then."""
+    candidates = _below_ephemeral()
+    for _ in range(100):
+        port = random.choice(candidates)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]

@@ -1,6 +1,7 @@
 """Nodes as an operator runs them: `python -m node ...` processes, real signals."""
 
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator
 
@@ -8,6 +9,7 @@ import pytest
 import trio
 from glide import GlideClient
 
+from devcluster.processes import EPHEMERAL_RANGE, free_port
 from devcluster.redis_server import RedisServer
 from tests.support.clients import TcpClient, starts
 from tests.support.processes import (
@@ -94,8 +96,6 @@ async def test_restart_with_same_id_clears_stale_users(
 
 
 async def test_unreachable_redis_is_a_clear_error(key_prefix: str) -> None:
-    from devcluster.processes import free_port
-
     port = free_port()
     result = await trio.run_process(
         [sys.executable, "-m", "node", "--redis-url", f"redis://127.0.0.1:{port}",
@@ -160,3 +160,17 @@ async def test_a_redis_restart_heals_presence_and_messaging(
         await alice.expect("msgall bob all good")
     finally:
         redis.stop()
+
+
+def test_ports_for_child_nodes_avoid_the_range_outgoing_connections_use() -> None:
+    """An outgoing connection could take a port from the ephemeral range before the
+    node binds it (a browser test's node once exited with 'address in use')."""
+    ephemeral = range(32768, 61000)
+    if EPHEMERAL_RANGE.exists():
+        low, high = map(int, EPHEMERAL_RANGE.read_text().split())
+        ephemeral = range(low, high + 1)
+    ports = {free_port() for _ in range(20)}
+    assert not ports & set(ephemeral)
+    for port in ports:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", port))  # and they are free
