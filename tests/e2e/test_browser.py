@@ -33,10 +33,15 @@ def browser() -> Iterator[object]:
 @pytest.fixture
 def cluster(redis_server: RedisServer) -> Iterator[list[NodeProc]]:
     prefix = f"b{uuid.uuid4().hex[:10]}"
-    nodes = [NodeProc(redis_server.url, prefix, f"web-{i}").start() for i in (1, 2)]
-    yield nodes
-    for node in nodes:
-        node.stop()
+    nodes: list[NodeProc] = []
+    try:  # a node that fails to start must not leave the first one running
+        for index in (1, 2):
+            nodes.append(NodeProc(redis_server.url, prefix, f"web-{index}"))
+            nodes[-1].start()
+        yield nodes
+    finally:
+        for node in nodes:
+            node.stop()
 
 
 @pytest.fixture

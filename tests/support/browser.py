@@ -37,7 +37,11 @@ class NodeProc:
             node_command(self.redis_url, node_id=self.node_id, tcp_port=self.tcp_port,
                          http_port=self.http_port, key_prefix=self.key_prefix),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_healthy(self.process, self.http_port, self.node_id, timeout=20)
+        try:
+            wait_healthy(self.process, self.http_port, self.node_id, timeout=20)
+        except RuntimeError:
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:
