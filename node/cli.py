@@ -14,6 +14,7 @@ from node.cluster import ClusterUnavailable
 from node.config import NodeConfig
 
 log = logging.getLogger("node")
+DEFAULTS = NodeConfig(node_id="defaults")  # the CLI's defaults are NodeConfig's
 
 
 def default_node_id() -> str:
@@ -32,53 +33,55 @@ def _env_number(name: str, default: float, kind: type = int) -> float:
 def parse_args(argv: list[str] | None = None) -> NodeConfig:
     env = os.environ
     parser = argparse.ArgumentParser(prog="python -m node", description=__doc__)
-    parser.add_argument("--redis-url", default=env.get("REDIS_URL", "redis://127.0.0.1:6379"),
+    parser.add_argument("--redis-url", default=env.get("REDIS_URL", DEFAULTS.redis_url),
                         help="Redis/Valkey to share state through (env REDIS_URL)")
-    parser.add_argument("--tcp-port", type=int, default=_env_number("TCP_PORT", 10000),
+    parser.add_argument("--tcp-port", type=int, default=_env_number("TCP_PORT", DEFAULTS.tcp_port),
                         help="port for line clients such as nc (env TCP_PORT; 0 picks one)")
-    parser.add_argument("--http-port", type=int, default=_env_number("HTTP_PORT", 8080),
+    parser.add_argument("--http-port", type=int,
+                        default=_env_number("HTTP_PORT", DEFAULTS.http_port),
                         help="port for /ws and /healthz (env HTTP_PORT; 0 picks one)")
     parser.add_argument("--node-id", default=env.get("NODE_ID") or default_node_id(),
                         help="this node's name in Redis (env NODE_ID; default host-pid)")
-    parser.add_argument("--host", default=env.get("HOST", "0.0.0.0"),
+    parser.add_argument("--host", default=env.get("HOST", DEFAULTS.host),
                         help="address to listen on (env HOST)")
-    parser.add_argument("--key-prefix", default=env.get("KEY_PREFIX", "chat"),
+    parser.add_argument("--key-prefix", default=env.get("KEY_PREFIX", DEFAULTS.key_prefix),
                         help="prefix of every Redis key and channel (env KEY_PREFIX)")
     parser.add_argument("--max-line-bytes", type=int,
-                        default=_env_number("MAX_LINE_BYTES", 4096),
+                        default=_env_number("MAX_LINE_BYTES", DEFAULTS.max_line_bytes),
                         help="longest accepted client line (env MAX_LINE_BYTES)")
     parser.add_argument("--heartbeat-interval", type=float,
-                        default=_env_number("HEARTBEAT_INTERVAL", 5.0, float),
+                        default=_env_number("HEARTBEAT_INTERVAL", DEFAULTS.heartbeat_interval,
+                                             float),
                         help="seconds between heartbeats (env HEARTBEAT_INTERVAL)")
     parser.add_argument("--heartbeat-ttl", type=float,
-                        default=_env_number("HEARTBEAT_TTL", 15.0, float),
+                        default=_env_number("HEARTBEAT_TTL", DEFAULTS.heartbeat_ttl, float),
                         help="seconds without a heartbeat before other nodes remove this "
                              "node's users (env HEARTBEAT_TTL)")
     parser.add_argument("--command-rate", type=float,
-                        default=_env_number("COMMAND_RATE", 10.0, float),
+                        default=_env_number("COMMAND_RATE", DEFAULTS.command_rate, float),
                         help="cluster commands per second per client after a burst; beyond "
                              "it the client's lines are read later; 0 = off (env COMMAND_RATE)")
     parser.add_argument("--command-burst", type=int,
-                        default=_env_number("COMMAND_BURST", 20),
+                        default=_env_number("COMMAND_BURST", DEFAULTS.command_burst),
                         help="cluster commands a client may send at once (env COMMAND_BURST)")
     parser.add_argument("--drain-seconds", type=float,
-                        default=_env_number("DRAIN_SECONDS", 0.0, float),
+                        default=_env_number("DRAIN_SECONDS", DEFAULTS.drain_seconds, float),
                         help="after SIGTERM, keep serving this long with /healthz at 503 so "
                              "load balancers move new clients away (env DRAIN_SECONDS)")
     parser.add_argument("--outbox-lines", type=int,
-                        default=_env_number("OUTBOX_LINES", 1024),
+                        default=_env_number("OUTBOX_LINES", DEFAULTS.outbox_lines),
                         help="lines queued for one client before it is dropped as a slow "
                              "consumer (env OUTBOX_LINES)")
     parser.add_argument("--redis-timeout", type=float,
-                        default=_env_number("REDIS_TIMEOUT", 2.0, float),
+                        default=_env_number("REDIS_TIMEOUT", DEFAULTS.redis_timeout, float),
                         help="seconds to wait for Redis before a command gets "
                              "'error unavailable' (env REDIS_TIMEOUT)")
     parser.add_argument("--flush-timeout", type=float,
-                        default=_env_number("FLUSH_TIMEOUT", 5.0, float),
+                        default=_env_number("FLUSH_TIMEOUT", DEFAULTS.flush_timeout, float),
                         help="seconds a leaving client gets to receive its last lines "
                              "(env FLUSH_TIMEOUT)")
     parser.add_argument("--tcp-keepalive", type=int,
-                        default=_env_number("TCP_KEEPALIVE", 60),
+                        default=_env_number("TCP_KEEPALIVE", DEFAULTS.tcp_keepalive),
                         help="seconds of silence before probing a TCP client; one that "
                              "vanished is dropped after about twice this; 0 = off "
                              "(env TCP_KEEPALIVE)")
@@ -88,15 +91,8 @@ def parse_args(argv: list[str] | None = None) -> NodeConfig:
     logging.basicConfig(level=args.log_level,
                         format=f"%(asctime)s %(levelname)s [{args.node_id}] %(name)s: %(message)s")
     try:
-        return NodeConfig(node_id=args.node_id, redis_url=args.redis_url, host=args.host,
-                          tcp_port=args.tcp_port, http_port=args.http_port,
-                          key_prefix=args.key_prefix, max_line_bytes=args.max_line_bytes,
-                          heartbeat_interval=args.heartbeat_interval,
-                          heartbeat_ttl=args.heartbeat_ttl,
-                          drain_seconds=args.drain_seconds, command_rate=args.command_rate,
-                          command_burst=args.command_burst,
-                          outbox_lines=args.outbox_lines, redis_timeout=args.redis_timeout,
-                          flush_timeout=args.flush_timeout, tcp_keepalive=args.tcp_keepalive)
+        settings = {name: value for name, value in vars(args).items() if name != "log_level"}
+        return NodeConfig(**settings)
     except ValueError as exc:
         parser.error(str(exc))
         raise
