@@ -9,6 +9,7 @@ from glide import GlideClient, GlideClientConfiguration, NodeAddress
 
 from devcluster.redis_server import RedisServer
 from tests.support.nodes import NodeRunner
+from tests.support.processes import NodeProcess, stop_process
 
 
 @pytest.fixture(scope="session")
@@ -38,3 +39,12 @@ async def redis(redis_server: RedisServer) -> AsyncIterator[GlideClient]:
         GlideClientConfiguration([NodeAddress("127.0.0.1", redis_server.port)]))
     yield client
     await client.close()
+
+
+@pytest.fixture
+async def node_processes(nursery: trio.Nursery) -> AsyncIterator[list[NodeProcess]]:
+    """``python -m node`` processes a test started; each is stopped afterwards."""
+    started: list[NodeProcess] = []
+    yield started
+    for node in started:
+        stop_process(node)

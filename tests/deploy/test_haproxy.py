@@ -25,7 +25,7 @@ from glide import GlideClient
 from devcluster.processes import free_port
 from devcluster.redis_server import RedisServer
 from tests.support.clients import TcpClient, WsClient, starts
-from tests.support.processes import NodeProcess, http_get, start_node_process, stop_process
+from tests.support.processes import NodeProcess, http_get, start_node_process
 
 CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "haproxy" / "haproxy.cfg"
 NODE_IDS = ("node-1", "node-2", "node-3")  # the server names in the config
@@ -134,14 +134,6 @@ async def wait_states(balancer: Balancer, wanted: dict[str, str], timeout: float
 def balancer_log(tmp_path: Path) -> Iterator[IO[bytes]]:
     with (tmp_path / "haproxy.log").open("wb") as log:
         yield log
-
-
-@pytest.fixture
-async def node_processes(nursery: trio.Nursery) -> AsyncIterator[list[NodeProcess]]:
-    started: list[NodeProcess] = []
-    yield started
-    for node in started:
-        stop_process(node)
 
 
 StartBalancer = Callable[[list[NodeProcess]], Awaitable[Balancer]]

@@ -3,9 +3,7 @@
 import signal
 import socket
 import sys
-from collections.abc import AsyncIterator
 
-import pytest
 import trio
 from glide import GlideClient
 
@@ -16,24 +14,16 @@ from tests.support.processes import (
     NodeProcess,
     http_get,
     start_node_process,
-    stop_process,
 )
-
-
-@pytest.fixture
-async def processes(nursery: trio.Nursery) -> AsyncIterator[list[NodeProcess]]:
-    started: list[NodeProcess] = []
-    yield started
-    for node in started:
-        stop_process(node)
 
 
 async def test_two_node_processes_chat_and_sigterm_says_leave(
         nursery: trio.Nursery, redis_server: RedisServer, key_prefix: str,
-        processes: list[NodeProcess], redis: GlideClient) -> None:
+        node_processes: list[NodeProcess], redis: GlideClient) -> None:
     for node_id in ("p1", "p2"):
-        processes.append(await start_node_process(nursery, redis_server.url, key_prefix, node_id))
-    p1, p2 = processes
+        node_processes.append(
+            await start_node_process(nursery, redis_server.url, key_prefix, node_id))
+    p1, p2 = node_processes
     status, body = await http_get(p1.http_port, "/healthz")
     assert (status, body) == (200, "ok p1 users=0\n")
 
@@ -59,11 +49,11 @@ async def test_two_node_processes_chat_and_sigterm_says_leave(
 
 async def test_killed_node_is_reaped_by_a_survivor(
         nursery: trio.Nursery, redis_server: RedisServer, key_prefix: str,
-        processes: list[NodeProcess], redis: GlideClient) -> None:
+        node_processes: list[NodeProcess], redis: GlideClient) -> None:
     fast = ("--heartbeat-interval", "0.2", "--heartbeat-ttl", "1")
     survivor = await start_node_process(nursery, redis_server.url, key_prefix, "s1", *fast)
     victim = await start_node_process(nursery, redis_server.url, key_prefix, "v1", *fast)
-    processes.extend([survivor, victim])
+    node_processes.extend([survivor, victim])
     watcher = await TcpClient.connect(survivor.tcp_port)
     await watcher.login("watcher")
     doomed = await TcpClient.connect(victim.tcp_port)
@@ -79,9 +69,9 @@ async def test_killed_node_is_reaped_by_a_survivor(
 
 async def test_restart_with_same_id_clears_stale_users(
         nursery: trio.Nursery, redis_server: RedisServer, key_prefix: str,
-        processes: list[NodeProcess], redis: GlideClient) -> None:
+        node_processes: list[NodeProcess], redis: GlideClient) -> None:
     first = await start_node_process(nursery, redis_server.url, key_prefix, "same")
-    processes.append(first)
+    node_processes.append(first)
     ghost = await TcpClient.connect(first.tcp_port)
     await ghost.login("ghost")
     first.signal(signal.SIGKILL)
@@ -89,7 +79,7 @@ async def test_restart_with_same_id_clears_stale_users(
     assert await redis.hgetall(f"{key_prefix}:users") == {b"ghost": b"same"}
 
     second = await start_node_process(nursery, redis_server.url, key_prefix, "same")
-    processes.append(second)
+    node_processes.append(second)
     assert await redis.hgetall(f"{key_prefix}:users") == {}
     again = await TcpClient.connect(second.tcp_port)
     assert await again.login("ghost") == ["ghost"]
@@ -107,11 +97,11 @@ async def test_unreachable_redis_is_a_clear_error(key_prefix: str) -> None:
 
 
 async def test_healthz_turns_503_when_redis_goes_away(nursery: trio.Nursery, key_prefix: str,
-                                                    processes: list[NodeProcess]) -> None:
+                                                    node_processes: list[NodeProcess]) -> None:
     own_redis = RedisServer().start()
     try:
         node = await start_node_process(nursery, own_redis.url, key_prefix, "h1")
-        processes.append(node)
+        node_processes.append(node)
         client = await TcpClient.connect(node.tcp_port)
         await client.login("hopeful")
         own_redis.stop()
@@ -126,15 +116,15 @@ async def test_healthz_turns_503_when_redis_goes_away(nursery: trio.Nursery, key
 
 
 async def test_a_redis_restart_heals_presence_and_messaging(
-        nursery: trio.Nursery, key_prefix: str, processes: list[NodeProcess]) -> None:
+        nursery: trio.Nursery, key_prefix: str, node_processes: list[NodeProcess]) -> None:
     redis = RedisServer().start()
     try:
         fast = ("--heartbeat-interval", "0.2", "--heartbeat-ttl", "1")
         for node_id in ("r1", "r2"):
-            processes.append(await start_node_process(nursery, redis.url, key_prefix,
+            node_processes.append(await start_node_process(nursery, redis.url, key_prefix,
                                                       node_id, *fast))
-        alice = await TcpClient.connect(processes[0].tcp_port)
-        bob = await TcpClient.connect(processes[1].tcp_port)
+        alice = await TcpClient.connect(node_processes[0].tcp_port)
+        bob = await TcpClient.connect(node_processes[1].tcp_port)
         await alice.login("alice")
         await bob.login("bob")
         redis.stop()  # no persistence: the registry is gone for good
@@ -149,7 +139,7 @@ async def test_a_redis_restart_heals_presence_and_messaging(
                     with trio.move_on_after(1):
                         await bob.expect(f"msgall alice ping {attempt}")
                         break
-        for node in processes:  # each node says it is whole again once it hears itself
+        for node in node_processes:  # each node says it is whole again once it hears itself
             with trio.fail_after(20):
                 while (await http_get(node.http_port, "/healthz"))[0] != 200:
                     await trio.sleep(0.1)  # polling /healthz with a deadline
