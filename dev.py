@@ -32,10 +32,23 @@ def ensure_venv(extra: str) -> None:
     stamp = VENV / f".dev-stamp-{extra}"
     if stamp.exists() and stamp.read_text() == digest:
         return
+    ensure_icu_build_tools()
     print(f"installing the project with [{extra}] into {VENV}", flush=True)
     run([str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
     run([str(PYTHON), "-m", "pip", "install", "--quiet", "-e", f".[{extra}]"])
     stamp.write_text(digest)
+
+
+# pip builds PyICU (the name checks) against the system's ICU: it needs the headers,
+# pkg-config to find them, and a C++ compiler. Debian package names.
+ICU_BUILD_PACKAGES = ["libicu-dev", "pkg-config", "g++"]
+
+
+def ensure_icu_build_tools() -> None:
+    found = shutil.which("pkg-config") and shutil.which("g++") and subprocess.run(
+        ["pkg-config", "--exists", "icu-i18n"]).returncode == 0
+    if not found:
+        apt_install(ICU_BUILD_PACKAGES, "installing PyICU will fail")
 
 
 # Programs the tests drive for real, by Debian package name: a browser for the web
@@ -51,23 +64,24 @@ def include_sbin_on_path() -> None:
 
 
 def ensure_system_packages() -> None:
-    """apt-get install what is missing, where we can (root on Debian/Ubuntu).
-
-    Where we cannot, the tests that need a program skip with a loud reason."""
+    """apt-get install the programs the tests drive, where they are missing."""
     missing = [pkg for program, pkg in SYSTEM_PACKAGES.items() if not shutil.which(program)]
-    if not missing:
-        return
+    if missing:
+        apt_install(missing, "the tests that need them will be SKIPPED")
+
+
+def apt_install(packages: list[str], otherwise: str) -> None:
+    """apt-get install ``packages`` where we can (root on Debian/Ubuntu); else warn."""
     if shutil.which("apt-get") is None or not hasattr(os, "geteuid") or os.geteuid() != 0:
-        print(f"WARNING: cannot install {' '.join(missing)} (needs root and apt-get); "
-              "the tests that need them will be SKIPPED", flush=True)
+        print(f"WARNING: cannot install {' '.join(packages)} (needs root and apt-get); "
+              f"{otherwise}", flush=True)
         return
-    print(f"installing system packages: {' '.join(missing)}", flush=True)
+    print(f"installing system packages: {' '.join(packages)}", flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     for command in (["apt-get", "update", "-qq"],
-                    ["apt-get", "install", "-y", "-qq", *missing]):
+                    ["apt-get", "install", "-y", "-qq", *packages]):
         if subprocess.run(command, env=env).returncode != 0:
-            print(f"WARNING: `{' '.join(command)}` failed; dependent tests will be SKIPPED",
-                  flush=True)
+            print(f"WARNING: `{' '.join(command)}` failed; {otherwise}", flush=True)
             return
 
 
