@@ -15,14 +15,20 @@ import trio
 from node import envelope
 from node.announcer import Announcer
 from node.cluster import ClusterUnavailable, open_cluster
-from node.config import NodeConfig, parse_redis_url
+from node.config import NodeConfig, connection_limit, parse_redis_url
 from node.keys import Keys
+from node.limits import open_files_limit
 from node.liveness import run_liveness
+from node.open_connections import OpenConnections
+from node.protocol import ByeReason
 from node.relay import run_relay
 from node.servers import serve_http, serve_tcp_clients
 from node.services import NodeServices
 
 log = logging.getLogger(__name__)
+
+# How long a stopping node waits for its clients to take their `bye shutdown`.
+SHUTDOWN_FLUSH_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,8 @@ async def run_node(config: NodeConfig, stop: trio.Event | None = None, *,
     keys = Keys(config.key_prefix)
     target = parse_redis_url(config.redis_url)
     async with open_cluster(target, keys, config.node_id, config.redis_timeout) as (cluster, sub):
-        services = NodeServices(config, cluster, Announcer(cluster))
+        limit = connection_limit(config.max_connections, open_files_limit())
+        services = NodeServices(config, cluster, Announcer(cluster), OpenConnections(limit))
         try:
             async with trio.open_nursery() as nursery:
                 await nursery.start(services.announcer.run)
@@ -57,9 +64,17 @@ async def run_node(config: NodeConfig, stop: trio.Event | None = None, *,
                     log.info("draining for %g s before closing", config.drain_seconds)
                     await trio.sleep(config.drain_seconds)  # a grace period, by design
                 services.stopping = True
+                await _say_goodbye(services.connections)
                 nursery.cancel_scope.cancel()
         finally:
             await _release_everyone(services)
+
+
+async def _say_goodbye(connections: OpenConnections) -> None:
+    """Every client gets ``bye shutdown``; those that read it in time close cleanly."""
+    connections.drop_all(ByeReason.SHUTDOWN)
+    with trio.move_on_after(SHUTDOWN_FLUSH_SECONDS):
+        await connections.wait_empty()
 
 
 async def _release_everyone(services: NodeServices) -> None:

@@ -12,6 +12,7 @@ import trio
 from node.app import run_node
 from node.cluster import ClusterUnavailable
 from node.config import NodeConfig
+from node.limits import raise_open_files_limit
 
 log = logging.getLogger("node")
 DEFAULTS = NodeConfig(node_id="defaults")  # the CLI's defaults are NodeConfig's
@@ -85,6 +86,19 @@ def parse_args(argv: list[str] | None = None) -> NodeConfig:
                         help="seconds of silence before probing a TCP client; one that "
                              "vanished is dropped after about twice this; 0 = off "
                              "(env TCP_KEEPALIVE)")
+    parser.add_argument("--login-timeout", type=float,
+                        default=_env_number("LOGIN_TIMEOUT", DEFAULTS.login_timeout, float),
+                        help="seconds a new connection has to log in before it is closed "
+                             "with 'bye idle' (env LOGIN_TIMEOUT)")
+    parser.add_argument("--partial-line-timeout", type=float,
+                        default=_env_number("PARTIAL_LINE_TIMEOUT",
+                                            DEFAULTS.partial_line_timeout, float),
+                        help="seconds a client may leave a line unfinished before it is "
+                             "closed with 'bye idle' (env PARTIAL_LINE_TIMEOUT)")
+    parser.add_argument("--max-connections", type=int,
+                        default=_env_number("MAX_CONNECTIONS", DEFAULTS.max_connections),
+                        help="client connections served at once; more get 'bye server_full'; "
+                             "0 = the open-files limit minus headroom (env MAX_CONNECTIONS)")
     parser.add_argument("--log-level", default=env.get("LOG_LEVEL", "INFO"),
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     args = parser.parse_args(argv)
@@ -121,6 +135,9 @@ def _leaves(exc: BaseException) -> list[BaseException]:
 
 def main(argv: list[str] | None = None) -> None:
     config = parse_args(argv)
+    raised = raise_open_files_limit()
+    if raised is not None:
+        log.info("open-files limit raised to %d", raised)
     try:
         trio.run(_run_until_signal, config)
     except (ClusterUnavailable, OSError, BaseExceptionGroup) as exc:

@@ -66,6 +66,14 @@ class NodeConfig:
     # vanished without closing (a laptop lid, a dropped NAT entry) is noticed after
     # about twice this. 0 leaves keepalive off.
     tcp_keepalive: int = 60
+    # Seconds a new connection has to log in before it is closed with `bye idle`.
+    login_timeout: float = 30.0
+    # Seconds a client may leave a line unfinished (bytes without their `\n`, or a
+    # WebSocket message without its last fragment) before it is closed with `bye idle`.
+    partial_line_timeout: float = 30.0
+    # Client connections (TCP and WebSocket together) the node serves at once; more are
+    # answered `bye server_full` and closed. 0: derived from the open-files limit.
+    max_connections: int = 0
 
     def __post_init__(self) -> None:
         if not NODE_ID_PATTERN.fullmatch(self.node_id):
@@ -82,6 +90,11 @@ class NodeConfig:
             raise ValueError("the drain time cannot be negative")
         if self.tcp_keepalive != 0 and not 1 <= self.tcp_keepalive <= 32767:
             raise ValueError("TCP keepalive is 0 (off) or 1-32767 seconds")
+        if self.login_timeout <= 0 or self.partial_line_timeout <= 0:
+            raise ValueError("the login and partial-line timeouts must be positive")
+        if self.max_connections < 0:
+            raise ValueError("max connections is a count (0 derives it from the open-files "
+                             "limit)")
         if self.outbox_lines < 1:
             raise ValueError("the outbox needs room for at least one line")
         if not all(0 <= port <= 65535 for port in (self.tcp_port, self.http_port)):
@@ -89,3 +102,19 @@ class NodeConfig:
         if self.heartbeat_ttl <= self.heartbeat_interval:
             raise ValueError("the heartbeat TTL must be longer than its interval")
         parse_redis_url(self.redis_url)
+
+
+# Descriptors kept free beside client connections: Redis, HTTP requests such as
+# /healthz, connections being refused with `bye server_full`, the process's own files.
+FD_HEADROOM = 128
+UNLIMITED_CONNECTIONS = 1_000_000
+
+
+def connection_limit(max_connections: int, open_files: int | None) -> int:
+    """``max_connections`` if set, else what the open-files limit leaves after the
+    headroom (at least 1); ``open_files`` None means no limit."""
+    if max_connections:
+        return max_connections
+    if open_files is None:
+        return UNLIMITED_CONNECTIONS
+    return max(1, min(open_files - FD_HEADROOM, UNLIMITED_CONNECTIONS))

@@ -2,12 +2,15 @@
 
 Owns one nursery with the reader loop (this function) and the single writer
 task. Replies wait for room in the outbox; events from others are offered and
-a full outbox drops the client. On the way out, whatever the reason (logout,
-disconnect, slow consumer, node stopping), the name is released under a
-shielded, time-limited scope and the others hear ``leave``.
+a full outbox drops the client. A dropped client (slow, idle, name taken
+elsewhere, node stopping) gets one last line, ``bye <reason>``. On the way out,
+whatever the reason, the name is released under a shielded, time-limited scope
+and the others hear ``leave``.
 """
 
+import contextlib
 import logging
+import math
 
 import trio
 
@@ -15,7 +18,7 @@ from node import envelope
 from node.cluster import ClusterUnavailable
 from node.names import fold_name
 from node.outbox import Outbox
-from node.protocol import news_for_newcomer
+from node.protocol import ByeReason, Rejected, bye_line, news_for_newcomer
 from node.ratelimit import TokenBucket
 from node.services import NodeServices
 from node.session import (
@@ -28,7 +31,7 @@ from node.session import (
     SendDirect,
     Session,
 )
-from node.transport import ConnectionLost, Transport
+from node.transport import ConnectionLost, LineStalled, Transport
 
 log = logging.getLogger(__name__)
 
@@ -39,17 +42,19 @@ class Connection:
         self.peer = transport.peer
         self._services = services
         self._session = Session()
-        self._outbox = Outbox(services.config.outbox_lines)
-        self._scope = trio.CancelScope()
+        config = services.config
+        self._outbox = Outbox(config.outbox_lines)
+        self._reader_scope = trio.CancelScope()
         self._writer_scope = trio.CancelScope()
         # Events that arrive while logging in (from before the claim until `ok login`
         # is queued) wait here.
         self._held: list[str] | None = None
         self._claiming: tuple[str, str] | None = None
-        config = services.config
-        self._pace = TokenBucket(config.command_rate, config.command_burst, trio.current_time())
+        now = trio.current_time()
+        self._login_deadline = now + config.login_timeout
+        self._pace = TokenBucket(config.command_rate, config.command_burst, now)
 
-    # -- what LocalUsers calls ------------------------------------------------
+    # -- what LocalUsers and OpenConnections call -------------------------------
     def offer(self, line: str) -> bool:
         if self._held is not None:
             if len(self._held) >= self._services.config.outbox_lines:
@@ -58,53 +63,81 @@ class Connection:
             return True
         return self._outbox.offer(line)
 
-    def drop_slow(self) -> None:
-        self._scope.cancel()
+    def drop(self, reason: ByeReason) -> None:
+        """End this connection; its last line is ``bye <reason>``. Only the first call
+        counts. A slow consumer's queued lines are discarded: they are why it goes."""
+        if self._outbox.closed:
+            return
+        level = logging.WARNING if reason is ByeReason.SLOW else logging.INFO
+        log.log(level, "%s%s dropped: bye %s", self.peer,
+                f" ({self._session.name})" if self._session.name else "", reason)
+        self._outbox.close(bye_line(reason), discard=reason is ByeReason.SLOW)
+        self._reader_scope.cancel()
 
     # -- the connection's life ------------------------------------------------
     async def run(self) -> None:
         log.info("%s connected", self.peer)
-        with self._scope:
+        services = self._services
+        services.connections.add(self)
+        try:
             async with trio.open_nursery() as nursery:
-                nursery.start_soon(self._write_loop, nursery.cancel_scope)
+                nursery.start_soon(self._write_loop)
                 try:
-                    await self._read_loop()
+                    with self._reader_scope:
+                        await self._read_loop()
                 except ConnectionLost as exc:
                     log.info("%s lost: %s", self.peer, exc)
-                    nursery.cancel_scope.cancel()
+                    self._writer_scope.cancel()
                 finally:
                     await self._leave()
                     self._outbox.close()
-                    self._writer_scope.deadline = (trio.current_time()
-                                                   + self._services.config.flush_timeout)
+                    self._writer_scope.deadline = min(
+                        self._writer_scope.deadline,
+                        trio.current_time() + services.config.flush_timeout)
+        finally:
+            services.connections.discard(self)
         await self.transport.close()
         log.info("%s closed", self.peer)
 
-    async def _write_loop(self, connection_scope: trio.CancelScope) -> None:
+    async def _write_loop(self) -> None:
         with self._writer_scope:
             try:
                 await self._outbox.write_to(self.transport)
             except ConnectionLost:
-                connection_scope.cancel()
+                self._reader_scope.cancel()
 
     async def _read_loop(self) -> None:
         while True:
-            for line in await self.transport.receive():
+            lines = await self._receive()
+            if lines is None:
+                return
+            for line in lines:
+                # Every line is paced, those answered locally too: a flood of `whoami`
+                # or of garbage costs the node as much as a flood of commands.
+                delay = self._pace.take(trio.current_time())
+                if delay:
+                    await trio.sleep(delay)  # pacing a flooding client, by design
                 result = self._session.receive_line(line)
                 if result is None:
                     continue
-                if isinstance(result, Reply):
-                    reply: Reply | None = result
-                else:
-                    delay = self._pace.take(trio.current_time())
-                    if delay:
-                        await trio.sleep(delay)  # pacing a flooding client, by design
-                    reply = await self._perform(result)
+                reply = result if isinstance(result, Reply) else await self._perform(result)
                 if reply is not None:
                     for out in reply.lines:
                         await self._outbox.put(out)
                     if reply.close:
                         return
+
+    async def _receive(self) -> list[str | Rejected] | None:
+        """The next lines; None once the connection is dropped for idling (no login
+        within the login timeout, or a line left unfinished)."""
+        deadline = self._login_deadline if self._session.name is None else math.inf
+        with trio.move_on_at(deadline):
+            try:
+                return await self.transport.receive()
+            except LineStalled:
+                pass
+        self.drop(ByeReason.IDLE)
+        return None
 
     async def _perform(self, op: Operation) -> Reply | None:
         cluster = self._services.cluster
@@ -166,7 +199,7 @@ class Connection:
         for line in held:
             news = news_for_newcomer(line, online)
             if news is not None and not self._outbox.offer(news):
-                self.drop_slow()
+                self.drop(ByeReason.SLOW)
         return None
 
     async def _debug(self, op: DumpDebug) -> None:
@@ -205,3 +238,24 @@ class Connection:
                 await self._services.cluster.release(folded, name)
             except ClusterUnavailable:
                 self._services.unreleased.add((folded, name))
+
+
+# How long a client turned away gets to take its one `bye` line.
+REFUSAL_SEND_SECONDS = 1.0
+
+
+async def serve_client(transport: Transport, services: NodeServices) -> None:
+    """Serve one client, or turn it away with one ``bye`` line if the node is stopping
+    or already serves as many connections as it takes."""
+    connections = services.connections
+    if not (services.stopping or connections.full):
+        await Connection(transport, services).run()
+        return
+    reason = ByeReason.SHUTDOWN if services.stopping else ByeReason.SERVER_FULL
+    held_back = connections.refusals.report(trio.current_time())
+    if held_back is not None and reason is ByeReason.SERVER_FULL:
+        log.warning("full (%d connections): turning clients away with bye server_full "
+                    "(%d more since the last warning)", len(connections), held_back)
+    with trio.move_on_after(REFUSAL_SEND_SECONDS), contextlib.suppress(ConnectionLost):
+        await transport.send_lines([bye_line(reason)])
+    await transport.close()

@@ -15,6 +15,11 @@ class LineBuffer:
         self._pending = bytearray()
         self._discarding = False
 
+    @property
+    def partial(self) -> bool:
+        """A line has begun (or is being discarded) and its newline has not come yet."""
+        return bool(self._pending) or self._discarding
+
     def feed(self, data: bytes) -> list[str | Rejected]:
         """Take the next chunk; return the complete lines (or rejections) it finished."""
         out: list[str | Rejected] = []

@@ -49,8 +49,10 @@ async def reassert_local_users(services: NodeServices) -> None:
         return
     restored, taken = await services.cluster.reassert(local)
     # Drop first: a user who lost the name must not hear the joins announced below.
+    if taken:
+        log.warning("%d connected users lost their names to claims made elsewhere while "
+                    "this node was cut off", len(taken))
     for name in taken:
-        log.warning("%s was claimed elsewhere while this node was cut off; disconnecting", name)
         services.local_users.drop(fold_name(name))
     if restored:
         log.warning("re-registered %d connected users missing from Redis", len(restored))

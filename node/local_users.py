@@ -1,14 +1,13 @@
 """The logged-in users connected to this node, and fan-out of events to them.
 
 Delivery never waits on a client: each line is offered to the client's outbox
-and a client whose outbox is full is disconnected as a slow consumer. A line is
+and a client whose outbox is full is disconnected as a slow consumer (``bye slow``). A line is
 formatted once and the same string object goes to every recipient.
 """
 
-import logging
 from typing import Protocol
 
-log = logging.getLogger(__name__)
+from node.protocol import ByeReason
 
 
 class Recipient(Protocol):
@@ -16,7 +15,7 @@ class Recipient(Protocol):
 
     def offer(self, line: str) -> bool: ...
 
-    def drop_slow(self) -> None: ...
+    def drop(self, reason: ByeReason) -> None: ...
 
 
 class LocalUsers:
@@ -69,7 +68,7 @@ class LocalUsers:
         entry = self._by_folded.pop(folded, None)
         self._pending.discard(folded)
         if entry is not None:
-            entry[1].drop_slow()
+            entry[1].drop(ByeReason.NAME_TAKEN)
 
     def describe(self) -> list[str]:
         """``name peer`` for each local user, for the debug log."""
@@ -79,5 +78,4 @@ class LocalUsers:
     @staticmethod
     def _offer(recipient: Recipient, line: str) -> None:
         if not recipient.offer(line):
-            log.warning("dropping slow consumer %s: outbox full", recipient.peer)
-            recipient.drop_slow()
+            recipient.drop(ByeReason.SLOW)

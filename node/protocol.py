@@ -29,6 +29,21 @@ class ErrorCode(StrEnum):
     UNAVAILABLE = "unavailable"
 
 
+class ByeReason(StrEnum):
+    """Why the server closes a connection: sent once as ``bye <reason>`` just before.
+    Documented in docs/protocol.md."""
+
+    SLOW = "slow"  # its queue of events overflowed: it did not read fast enough
+    NAME_TAKEN = "name_taken"  # someone else holds its name now (after a split or pause)
+    SHUTDOWN = "shutdown"  # the node is stopping
+    IDLE = "idle"  # no login within the login timeout, or a line left unfinished
+    SERVER_FULL = "server_full"  # the node has as many connections as it takes
+
+
+def bye_line(reason: ByeReason) -> str:
+    return f"bye {reason}"
+
+
 class Args(Enum):
     """The shape of a command's arguments."""
 

@@ -7,7 +7,8 @@ import logging
 import trio
 from hypercorn.config import Config as HypercornConfig
 
-from node.connection import Connection
+from node import accept
+from node.connection import serve_client
 from node.http_server import serve_asgi
 from node.services import NodeServices
 from node.transport_tcp import TcpTransport, enable_keepalive
@@ -29,7 +30,8 @@ async def serve_tcp_clients(services: NodeServices, *, task_status: trio.TaskSta
             if config.tcp_keepalive:
                 with contextlib.suppress(OSError):  # a peer already gone is noticed below
                     enable_keepalive(stream.socket, config.tcp_keepalive)
-            await Connection(TcpTransport(stream, config.max_line_bytes), services).run()
+            transport = TcpTransport(stream, config.max_line_bytes, config.partial_line_timeout)
+            await serve_client(transport, services)
         except Exception:
             log.exception("a TCP connection failed; closed it, the node carries on")
 
@@ -37,7 +39,7 @@ async def serve_tcp_clients(services: NodeServices, *, task_status: trio.TaskSta
     port = listeners[0].socket.getsockname()[1]
     log.info("TCP clients on %s:%d", config.host, port)
     async with trio.open_nursery() as nursery:
-        await nursery.start(functools.partial(trio.serve_listeners, handle, listeners))
+        await nursery.start(accept.serve, handle, listeners)
         task_status.started(port)
 
 

@@ -7,6 +7,7 @@ from node.cluster import Cluster
 from node.config import NodeConfig
 from node.hearing import Hearing
 from node.local_users import LocalUsers
+from node.open_connections import OpenConnections
 
 
 @dataclass
@@ -14,6 +15,7 @@ class NodeServices:
     config: NodeConfig
     cluster: Cluster
     announcer: Announcer
+    connections: OpenConnections
     local_users: LocalUsers = field(default_factory=LocalUsers)
     hearing: Hearing = field(default_factory=Hearing)
     # Names whose release failed (Redis unreachable); the liveness loop retries them.

@@ -1,13 +1,14 @@
 """Raw TCP clients: UTF-8 lines ending in ``\\n`` both ways."""
 
 import contextlib
+import math
 import socket
 
 import trio
 
 from node.linebuffer import LineBuffer
 from node.protocol import Rejected
-from node.transport import ConnectionLost
+from node.transport import ConnectionLost, LineStalled
 
 RECEIVE_CHUNK = 65536
 KEEPALIVE_PROBES = 3
@@ -26,9 +27,12 @@ def enable_keepalive(sock: trio.socket.SocketType, idle_seconds: int) -> None:
 
 
 class TcpTransport:
-    def __init__(self, stream: trio.SocketStream, max_line_bytes: int) -> None:
+    def __init__(self, stream: trio.SocketStream, max_line_bytes: int,
+                 partial_line_timeout: float = math.inf) -> None:
         self._stream = stream
         self._lines = LineBuffer(max_line_bytes)
+        self._partial_line_timeout = partial_line_timeout
+        self._line_started = math.inf
         try:
             host, port = stream.socket.getpeername()[:2]
             self.peer = f"tcp:{host}:{port}"
@@ -37,15 +41,23 @@ class TcpTransport:
 
     async def receive(self) -> list[str | Rejected]:
         while True:
-            try:
-                data = await self._stream.receive_some(RECEIVE_CHUNK)
-            except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
-                raise ConnectionLost(str(exc)) from exc
-            if not data:
-                raise ConnectionLost("closed by client")
-            lines = self._lines.feed(data)
-            if lines:
-                return lines
+            with trio.move_on_at(self._line_started + self._partial_line_timeout):
+                try:
+                    data = await self._stream.receive_some(RECEIVE_CHUNK)
+                except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
+                    raise ConnectionLost(str(exc)) from exc
+                if not data:
+                    raise ConnectionLost("closed by client")
+                lines = self._lines.feed(data)
+                # A line left unfinished starts the clock; one finished stops it.
+                if not self._lines.partial:
+                    self._line_started = math.inf
+                elif lines or self._line_started == math.inf:
+                    self._line_started = trio.current_time()
+                if lines:
+                    return lines
+                continue
+            raise LineStalled(f"a line stayed unfinished for {self._partial_line_timeout:g} s")
 
     async def send_lines(self, lines: list[str]) -> None:
         data = ("\n".join(lines) + "\n").encode("utf-8")

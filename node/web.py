@@ -8,7 +8,7 @@ from typing import Any
 import trio
 
 from node.cluster import ClusterUnavailable
-from node.connection import Connection
+from node.connection import serve_client
 from node.services import NodeServices
 from node.static import SECURITY_HEADERS, page_files
 from node.transport_ws import WebSocketTransport
@@ -43,6 +43,8 @@ async def health(services: NodeServices) -> tuple[int, str]:
         return 503, "starting\n"
     if services.draining or services.stopping:
         return 503, "stopping\n"
+    if services.connections.full:  # new clients would get `bye server_full`: send them on
+        return 503, f"full ({len(services.connections)} connections)\n"
     try:
         with trio.fail_after(1):
             await services.cluster.ping()
@@ -67,7 +69,7 @@ def make_app(services: NodeServices) -> App:
                 return
             await send({"type": "websocket.accept"})
             transport = WebSocketTransport(scope, receive, send, services.config.max_line_bytes)
-            await Connection(transport, services).run()
+            await serve_client(transport, services)
         elif scope["method"] not in ("GET", "HEAD"):
             await _respond(send, 405, "only GET and HEAD\n",
                            extra_headers=[(b"allow", b"GET, HEAD")])

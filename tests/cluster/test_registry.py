@@ -149,6 +149,7 @@ async def test_a_name_claimed_elsewhere_meanwhile_disconnects_the_old_holder(
     await redis.delete([f"{prefix}:users", f"{prefix}:names"])
     await redis.hset(f"{prefix}:names", {"carol": "Carol"})
     await redis.hset(f"{prefix}:users", {"Carol": "elsewhere"})
-    assert await holder.closed() == []
+    # The old holder is told why, in one last line, and closed.
+    assert await holder.closed() == ["bye name_taken"]
     await _wait_for_registry(redis, prefix, {"Carol": "elsewhere", "watcher": node.node_id})
     assert await watcher.request("whoami") == "ok whoami watcher"

@@ -43,8 +43,8 @@ async def test_two_node_processes_chat_and_sigterm_says_leave(
     assert await p2.wait() == 0
     await alice.expect("leave bob")
     assert await redis.hgetall(f"{key_prefix}:users") == {b"alice": b"p1"}
-    # Its own echo (read already, or still on the way), then the close.
-    assert [*bob.skipped, *await bob.closed()] == ["msgall bob hi all"]
+    # Its own echo (read already, or still on the way), then why it ends, then the close.
+    assert [*bob.skipped, *await bob.closed()] == ["msgall bob hi all", "bye shutdown"]
 
 
 async def test_killed_node_is_reaped_by_a_survivor(

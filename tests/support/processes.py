@@ -1,10 +1,12 @@
 """Nodes as separate processes, started with the documented command."""
 
 import functools
+import resource
 import signal
 import subprocess
 import sys
 from dataclasses import dataclass
+from typing import IO
 
 import trio
 
@@ -53,13 +55,22 @@ class NodeProcess:
 
 
 async def start_node_process(nursery: trio.Nursery, redis_url: str, key_prefix: str,
-                             node_id: str, *extra: str) -> NodeProcess:
+                             node_id: str, *extra: str, stderr: IO[bytes] | None = None,
+                             open_files: int | None = None) -> NodeProcess:
+    """Start ``python -m node``; ``stderr`` takes its log, ``open_files`` sets its
+    RLIMIT_NOFILE (soft and hard, as ``ulimit -n`` does)."""
     tcp_port, http_port = free_port(), free_port()
     command = [sys.executable, "-m", "node", "--redis-url", redis_url,
                "--tcp-port", str(tcp_port), "--http-port", str(http_port),
                "--node-id", node_id, "--host", "127.0.0.1", "--key-prefix", key_prefix, *extra]
+
+    def limit_open_files() -> None:
+        if open_files is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
+
     process = await nursery.start(functools.partial(
-        trio.run_process, command, check=False, stdout=subprocess.DEVNULL))
+        trio.run_process, command, check=False, stdout=subprocess.DEVNULL, stderr=stderr,
+        preexec_fn=limit_open_files))
     node = NodeProcess(process, node_id, tcp_port, http_port)
     await wait_healthy(http_port, process)
     return node

@@ -128,3 +128,16 @@ def test_limit_is_a_constructor_argument() -> None:
     assert feed_all([b"a" * 4096 + b"\n"], max_line_bytes=4096) == ["a" * 4096]
     assert feed_all([b"a" * 4097 + b"\n"], max_line_bytes=4096) == [
         Rejected(ErrorCode.LINE_TOO_LONG, "lines are limited to 4096 bytes")]
+
+
+def test_partial_tells_whether_a_line_is_unfinished() -> None:
+    buffer = LineBuffer(8)
+    assert not buffer.partial
+    buffer.feed(b"who")
+    assert buffer.partial
+    buffer.feed(b"ami\n")
+    assert not buffer.partial
+    buffer.feed(b"x" * 20)  # over the cap: being discarded is still unfinished
+    assert buffer.partial
+    buffer.feed(b"\n")
+    assert not buffer.partial

@@ -7,7 +7,9 @@ from node.config import NodeConfig
 
 TUNING = {"OUTBOX_LINES": "outbox_lines", "REDIS_TIMEOUT": "redis_timeout",
           "FLUSH_TIMEOUT": "flush_timeout", "TCP_KEEPALIVE": "tcp_keepalive",
-          "COMMAND_RATE": "command_rate", "DRAIN_SECONDS": "drain_seconds"}
+          "COMMAND_RATE": "command_rate", "DRAIN_SECONDS": "drain_seconds",
+          "LOGIN_TIMEOUT": "login_timeout", "PARTIAL_LINE_TIMEOUT": "partial_line_timeout",
+          "MAX_CONNECTIONS": "max_connections"}
 
 
 @pytest.fixture(autouse=True)
@@ -32,15 +34,24 @@ def test_every_tuning_flag_reaches_the_config() -> None:
         16, 0.5, 1.5, 0, 0.0, 3.0)
 
 
+def test_limit_flags_reach_the_config() -> None:
+    parsed = parse_args(["--node-id", "n1", "--login-timeout", "12.5",
+                         "--partial-line-timeout", "4", "--max-connections", "500"])
+    assert (parsed.login_timeout, parsed.partial_line_timeout, parsed.max_connections) == (
+        12.5, 4.0, 500)
+
+
 def test_environment_sets_the_same_values(monkeypatch: pytest.MonkeyPatch) -> None:
     values = {"OUTBOX_LINES": "32", "REDIS_TIMEOUT": "4", "FLUSH_TIMEOUT": "2.5",
-              "TCP_KEEPALIVE": "30", "COMMAND_RATE": "5", "DRAIN_SECONDS": "1"}
+              "TCP_KEEPALIVE": "30", "COMMAND_RATE": "5", "DRAIN_SECONDS": "1",
+              "LOGIN_TIMEOUT": "10", "PARTIAL_LINE_TIMEOUT": "7", "MAX_CONNECTIONS": "99"}
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     parsed = parse_args(["--node-id", "n1"])
     assert {field: getattr(parsed, field) for field in TUNING.values()} == {
         "outbox_lines": 32, "redis_timeout": 4.0, "flush_timeout": 2.5,
-        "tcp_keepalive": 30, "command_rate": 5.0, "drain_seconds": 1.0}
+        "tcp_keepalive": 30, "command_rate": 5.0, "drain_seconds": 1.0,
+        "login_timeout": 10.0, "partial_line_timeout": 7.0, "max_connections": 99}
 
 
 @pytest.mark.parametrize("argv, complaint", [
@@ -48,6 +59,8 @@ def test_environment_sets_the_same_values(monkeypatch: pytest.MonkeyPatch) -> No
     (["--tcp-keepalive", "-5"], "TCP keepalive is 0 (off) or 1-32767 seconds"),
     (["--redis-timeout", "0"], "intervals and timeouts must be positive"),
     (["--tcp-keepalive", "soon"], "invalid int value: 'soon'"),
+    (["--login-timeout", "0"], "the login and partial-line timeouts must be positive"),
+    (["--max-connections", "-1"], "max connections is a count"),
 ])
 def test_bad_values_exit_with_the_reason(argv: list[str], complaint: str,
                                          capsys: pytest.CaptureFixture[str]) -> None:
