@@ -16,13 +16,14 @@ from node import envelope
 from node.announcer import Announcer
 from node.cluster import ClusterUnavailable, open_cluster
 from node.config import NodeConfig, connection_limit, parse_redis_url
+from node.http_server import serve_http
 from node.keys import Keys
 from node.limits import open_files_limit
 from node.liveness import run_liveness
 from node.open_connections import OpenConnections
 from node.protocol import ByeReason
 from node.relay import run_relay
-from node.servers import serve_http, serve_tcp_clients
+from node.servers import serve_tcp_clients
 from node.services import NodeServices
 
 log = logging.getLogger(__name__)

@@ -31,6 +31,10 @@ def _env_number(name: str, default: float, kind: type = int) -> float:
         sys.exit(f"{name} must be a number, not {value!r}")
 
 
+def _origin_list(value: str) -> tuple[str, ...]:
+    return tuple(origin.strip() for origin in value.split(",") if origin.strip())
+
+
 def parse_args(argv: list[str] | None = None) -> NodeConfig:
     env = os.environ
     parser = argparse.ArgumentParser(prog="python -m node", description=__doc__)
@@ -99,6 +103,11 @@ def parse_args(argv: list[str] | None = None) -> NodeConfig:
                         default=_env_number("MAX_CONNECTIONS", DEFAULTS.max_connections),
                         help="client connections served at once; more get 'bye server_full'; "
                              "0 = the open-files limit minus headroom (env MAX_CONNECTIONS)")
+    parser.add_argument("--allowed-origins", type=_origin_list,
+                        default=_origin_list(env.get("ALLOWED_ORIGINS", "")),
+                        help="comma-separated web origins (https://chat.example.com) whose "
+                             "pages may open a WebSocket here besides the node's own; '*' "
+                             "allows any (env ALLOWED_ORIGINS)")
     parser.add_argument("--log-level", default=env.get("LOG_LEVEL", "INFO"),
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     args = parser.parse_args(argv)

@@ -4,6 +4,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
+from node.origins import OriginPolicy
+
 NODE_ID_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
@@ -74,6 +76,9 @@ class NodeConfig:
     # Client connections (TCP and WebSocket together) the node serves at once; more are
     # answered `bye server_full` and closed. 0: derived from the open-files limit.
     max_connections: int = 0
+    # Web pages (origins such as https://chat.example.com) whose scripts may open a
+    # WebSocket here, besides the page the node itself serves; "*" allows any.
+    allowed_origins: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not NODE_ID_PATTERN.fullmatch(self.node_id):
@@ -102,6 +107,7 @@ class NodeConfig:
         if self.heartbeat_ttl <= self.heartbeat_interval:
             raise ValueError("the heartbeat TTL must be longer than its interval")
         parse_redis_url(self.redis_url)
+        OriginPolicy(self.allowed_origins)  # raises on an origin it cannot use
 
 
 # Descriptors kept free beside client connections: Redis, HTTP requests such as

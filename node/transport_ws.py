@@ -1,25 +1,42 @@
-"""WebSocket clients, as an ASGI websocket scope: one line per text frame, both ways.
+"""WebSocket clients (RFC 6455) on a trio stream: one line per text message, both ways.
 
-A trailing ``\\n`` (or ``\\r\\n``) in a frame is tolerated; a frame holding several
-lines, a binary frame, or a frame over the line limit gets an error and the
-connection stays open. Frames over the server's hard frame cap are closed by
-the WebSocket layer itself with code 1009.
+wsproto does the framing; this is the thin driver around it. A trailing ``\\n`` (or
+``\\r\\n``) in a message is tolerated; a message holding several lines, a binary
+message, or a message over the line limit gets an error and the connection stays
+open. The hard message cap is enforced on the fragments as they arrive: past it the
+connection is closed with 1009 at once, never buffered to the end. A ping goes out
+after ``ping_interval`` without hearing from the client.
 """
 
 import contextlib
-from collections.abc import Awaitable, Callable
-from typing import Any
+import math
+
+import trio
+from wsproto.connection import Connection as WsConnection
+from wsproto.connection import ConnectionState
+from wsproto.events import (
+    BytesMessage,
+    CloseConnection,
+    Event,
+    Message,
+    Ping,
+    TextMessage,
+)
+from wsproto.frame_protocol import CloseReason
+from wsproto.utilities import LocalProtocolError
 
 from node.linebuffer import too_long
 from node.protocol import ErrorCode, Rejected
-from node.transport import ConnectionLost
+from node.transport import ConnectionLost, LineStalled
 
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+RECEIVE_CHUNK = 65536
+# How long a closing connection waits for the client's own close frame.
+CLOSE_WAIT_SECONDS = 1.0
+_STREAM_ERRORS = (trio.BrokenResourceError, trio.ClosedResourceError, OSError)
 
 
 def frame_to_line(text: str, max_line_bytes: int) -> str | Rejected:
-    """Turn one text frame into one protocol line, or the reason it is refused."""
+    """Turn one text message into one protocol line, or the reason it is refused."""
     if text.endswith("\n"):
         text = text[:-1].removesuffix("\r")
     if "\n" in text:
@@ -29,31 +46,121 @@ def frame_to_line(text: str, max_line_bytes: int) -> str | Rejected:
     return text
 
 
+class _MessageTooBig(Exception):
+    pass
+
+
 class WebSocketTransport:
-    def __init__(self, scope: dict[str, Any], receive: Receive, send: Send,
-                 max_line_bytes: int) -> None:
-        self._receive = receive
-        self._send = send
-        self._max = max_line_bytes
-        client = scope.get("client") or ("?", 0)
-        self.peer = f"ws:{client[0]}:{client[1]}"
+    def __init__(self, stream: trio.SocketStream, ws: WsConnection, peer: str, *,
+                 max_line_bytes: int, max_message: int, ping_interval: float = 20.0,
+                 partial_line_timeout: float = math.inf) -> None:
+        self.peer = peer
+        self._stream = stream
+        self._ws = ws
+        self._max_line_bytes = max_line_bytes
+        self._max_message = max_message  # characters of text, bytes of binary
+        self._ping_interval = ping_interval
+        self._partial_line_timeout = partial_line_timeout
+        self._send_lock = trio.Lock()  # the writer task and the reader's pongs share it
+        self._parts: list[str | bytes] = []
+        self._size = 0
+        self._message_started = math.inf
 
+    # -- receiving -------------------------------------------------------------
     async def receive(self) -> list[str | Rejected]:
-        event = await self._receive()
-        if event["type"] != "websocket.receive":
-            raise ConnectionLost(f"websocket closed ({event.get('code', '?')})")
-        if event.get("text") is None:
-            return [Rejected(ErrorCode.BAD_FRAME, "binary frames are not accepted; send text")]
-        return [frame_to_line(event["text"], self._max)]
+        lines: list[str | Rejected] = []
+        while True:
+            for event in self._ws.events():
+                line = await self._handle(event)
+                if line is not None:
+                    lines.append(line)
+            if lines:
+                return lines
+            data = await self._receive_some()
+            self._ws.receive_data(data or None)
 
+    async def _handle(self, event: Event) -> str | Rejected | None:
+        if isinstance(event, Message):
+            try:
+                return self._add_fragment(event)
+            except _MessageTooBig:
+                await self._close(CloseReason.MESSAGE_TOO_BIG)
+                raise ConnectionLost("message over the cap; closed (1009)") from None
+        if isinstance(event, Ping):
+            await self._send_bytes(self._ws.send(event.response()))
+        elif isinstance(event, CloseConnection):
+            if self._ws.state is ConnectionState.REMOTE_CLOSING:
+                with contextlib.suppress(ConnectionLost):
+                    await self._send_bytes(self._ws.send(event.response()))
+            raise ConnectionLost(f"websocket closed ({event.code})")
+        return None
+
+    def _add_fragment(self, event: Message) -> str | Rejected | None:
+        self._size += len(event.data)
+        if self._size > self._max_message:
+            raise _MessageTooBig
+        if not event.message_finished:
+            self._parts.append(event.data)
+            self._message_started = min(self._message_started, trio.current_time())
+            return None
+        parts, self._parts, self._size = [*self._parts, event.data], [], 0
+        self._message_started = math.inf
+        if isinstance(event, BytesMessage):
+            return Rejected(ErrorCode.BAD_FRAME, "binary frames are not accepted; send text")
+        return frame_to_line("".join(str(part) for part in parts), self._max_line_bytes)
+
+    async def _receive_some(self) -> bytes:
+        """The next bytes from the client; pings it while it is silent."""
+        while True:
+            stall_at = self._message_started + self._partial_line_timeout
+            with trio.move_on_at(min(stall_at, trio.current_time() + self._ping_interval)):
+                try:
+                    return await self._stream.receive_some(RECEIVE_CHUNK)
+                except _STREAM_ERRORS as exc:
+                    raise ConnectionLost(str(exc)) from exc
+            if trio.current_time() >= stall_at:
+                raise LineStalled(f"a message stayed unfinished for "
+                                  f"{self._partial_line_timeout:g} s")
+            await self._send_bytes(self._ws.send(Ping()))
+
+    # -- sending ---------------------------------------------------------------
     async def send_lines(self, lines: list[str]) -> None:
         try:
-            for line in lines:
-                await self._send({"type": "websocket.send", "text": line})
-        except Exception as exc:  # the ASGI server's own disconnect errors vary by version
-            raise ConnectionLost(repr(exc)) from exc
+            data = b"".join(self._ws.send(TextMessage(data=line)) for line in lines)
+        except LocalProtocolError as exc:  # closing already: nothing more may be sent
+            raise ConnectionLost(str(exc)) from exc
+        await self._send_bytes(data)
 
+    async def _send_bytes(self, data: bytes) -> None:
+        async with self._send_lock:
+            try:
+                await self._stream.send_all(data)
+            except _STREAM_ERRORS as exc:
+                raise ConnectionLost(str(exc)) from exc
+
+    # -- closing ---------------------------------------------------------------
     async def close(self) -> None:
-        # Already closed by the client: nothing left to do.
-        with contextlib.suppress(Exception):
-            await self._send({"type": "websocket.close", "code": 1000})
+        with trio.CancelScope(shield=True):
+            await self._close(CloseReason.NORMAL_CLOSURE)
+
+    async def _close(self, code: CloseReason) -> None:
+        """Send a close frame if none was sent, give the client a moment to answer
+        with its own, then close the socket. Never raises."""
+        with trio.move_on_after(CLOSE_WAIT_SECONDS):
+            with contextlib.suppress(ConnectionLost, LocalProtocolError):
+                if self._ws.state is ConnectionState.OPEN:
+                    await self._send_bytes(self._ws.send(CloseConnection(code=code)))
+                await self._drain_until_closed()
+        with trio.move_on_after(CLOSE_WAIT_SECONDS), contextlib.suppress(*_STREAM_ERRORS):
+            await self._stream.aclose()
+
+    async def _drain_until_closed(self) -> None:
+        """Read and discard until the client's close frame (or its end of stream)."""
+        while self._ws.state is ConnectionState.LOCAL_CLOSING:
+            try:
+                data = await self._stream.receive_some(RECEIVE_CHUNK)
+            except _STREAM_ERRORS:
+                return
+            self._ws.receive_data(data or None)
+            for _ in self._ws.events():
+                pass

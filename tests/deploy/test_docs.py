@@ -117,3 +117,13 @@ def test_links_lead_to_files_that_exist() -> None:
         assert local, doc
         for link in local:
             assert (base / link).exists(), f"{doc.name}: {link}"
+
+
+def test_every_node_flag_and_its_variable_are_in_the_readme() -> None:
+    source = (ROOT / "node" / "cli.py").read_text()
+    flags = re.findall(r'add_argument\("(--[a-z-]+)"', source)
+    variables = re.findall(r'(?:env\.get|_env_number)\("([A-Z_]+)"', source)
+    readme = (ROOT / "README.md").read_text()
+    assert len(flags) > 15 and len(variables) > 15
+    missing = [name for name in (*flags, *variables) if f"`{name}`" not in readme]
+    assert not missing, f"not in the README's settings table: {missing}"

@@ -26,6 +26,7 @@ from devcluster.processes import free_port
 from devcluster.redis_server import RedisServer
 from tests.support.clients import TcpClient, WsClient, starts
 from tests.support.processes import NodeProcess, http_get, start_node_process
+from tests.support.raw_ws import RawWebSocket
 
 CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "haproxy" / "haproxy.cfg"
 NODE_IDS = ("node-1", "node-2", "node-3")  # the server names in the config
@@ -200,7 +201,13 @@ async def check_the_http_port(nursery: trio.Nursery, balancer: Balancer,
     assert status == 200 and "<html" in page.lower(), page[:200]
     status, health = await http_get(balancer.http_port, "/healthz")
     assert status == 200 and health.startswith("ok node-"), health
-    browser = await WsClient.connect(nursery, balancer.http_port)
+    # A browser on the page served through the balancer says so in Origin: allowed out
+    # of the box (the balancer keeps the Host header); a page elsewhere is refused.
+    page_origin = f"http://127.0.0.1:{balancer.http_port}"
+    browser = await WsClient.connect(nursery, balancer.http_port, origin=page_origin)
+    foreign, status = await RawWebSocket.handshake(balancer.http_port, "http://evil.example")
+    await foreign.close()
+    assert status == 403
     await browser.login("webuser")
     assert await browser.request("msgall from the page") == "ok msgall"
     assert await listener.expect(starts("msgall ")) == "msgall webuser from the page"

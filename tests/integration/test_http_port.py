@@ -91,3 +91,46 @@ async def test_healthz_reports_a_node_that_stopped_hearing_pubsub(nodes: NodeRun
     with trio.fail_after(20):  # left alone, glide resubscribes and the node hears again
         while (await http_get(node.http_port, "/healthz"))[0] != 200:
             await trio.sleep(0.1)  # polling /healthz with a deadline
+
+
+async def _raw_http(port: int, request: bytes, timeout: float = 5) -> bytes:
+    """Send ``request`` as it is; everything the node answers until it closes."""
+    stream = await trio.open_tcp_stream("127.0.0.1", port)
+    async with stream:
+        await stream.send_all(request)
+        data = b""
+        with trio.fail_after(timeout):
+            while chunk := await stream.receive_some(65536):
+                data += chunk
+    return data
+
+
+async def test_keep_alive_serves_several_requests_and_head_has_no_body(
+        nodes: NodeRunner) -> None:
+    node = await nodes.start(node_id="ka-1")
+    answer = await _raw_http(node.http_port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                             b"HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                             b"GET /ws HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    first, second, third = answer.split(b"HTTP/1.1 ")[1:]
+    assert first.startswith(b"200 ") and first.endswith(b"\r\n\r\nok ka-1 users=0\n")
+    assert second.startswith(b"200 ") and second.endswith(b"\r\n\r\n")  # HEAD: headers only
+    assert b"content-length: 16" in second.lower()
+    assert third.startswith(b"426 ")  # /ws without an upgrade
+
+
+async def test_a_request_head_that_never_ends_is_closed(
+        nodes: NodeRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("node.http_server.REQUEST_TIMEOUT", 0.5)
+    node = await nodes.start()
+    started = trio.current_time()
+    answer = await _raw_http(node.http_port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+    assert answer == b""  # closed without a word, after the deadline
+    assert trio.current_time() - started >= 0.4
+    assert (await http_get(node.http_port, "/healthz"))[0] == 200
+
+
+async def test_an_oversized_request_head_gets_431(nodes: NodeRunner) -> None:
+    node = await nodes.start()
+    answer = await _raw_http(node.http_port, b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: "
+                             + b"b" * 20_000 + b"\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 431 ")

@@ -133,9 +133,14 @@ class WsClient(LineClient):
         self.skipped = []
 
     @classmethod
-    async def connect(cls, nursery: trio.Nursery, http_port: int) -> "WsClient":
+    async def connect(cls, nursery: trio.Nursery, http_port: int,
+                      origin: str | None = None) -> "WsClient":
+        """``origin``: the page a browser would say the socket comes from (none by default,
+        as for non-browser clients)."""
         url = f"ws://127.0.0.1:{http_port}/ws"
-        return cls(await connect_websocket_url(nursery, url, message_queue_size=4096))
+        headers = [(b"Origin", origin.encode())] if origin else None
+        return cls(await connect_websocket_url(nursery, url, message_queue_size=4096,
+                                               extra_headers=headers))
 
     async def send(self, line: str) -> None:
         await self.ws.send_message(line)
