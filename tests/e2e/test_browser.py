@@ -101,6 +101,21 @@ class LineSocket:
         self.sock.close()
 
 
+def overlaps(a: dict[str, float], b: dict[str, float]) -> bool:
+    return (a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"]
+            and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"])
+
+
+def clip(box: dict[str, float], to: dict[str, float]) -> dict[str, float] | None:
+    """The part of ``box`` inside ``to`` (what a scrolling box shows of a child), or None."""
+    left, top = max(box["x"], to["x"]), max(box["y"], to["y"])
+    right = min(box["x"] + box["width"], to["x"] + to["width"])
+    bottom = min(box["y"] + box["height"], to["y"] + to["height"])
+    if right <= left or bottom <= top:
+        return None
+    return {"x": left, "y": top, "width": right - left, "height": bottom - top}
+
+
 def test_two_browsers_on_two_nodes_chat(cluster, pages) -> None:  # type: ignore[no-untyped-def]
     open_page, _ = pages
     alice, bob = open_page(cluster[0].url), open_page(cluster[1].url)
@@ -243,4 +258,51 @@ def test_phone_layout_keyboard_and_autoscroll(cluster, browser) -> None:  # type
         expect(page.locator("#messages li.broadcast")).to_have_count(41)
         assert page.locator("#messages").evaluate("e => e.scrollTop") == 0
     finally:
+        context.close()
+
+
+def test_phone_keeps_the_online_list_and_the_messages_apart(cluster, browser) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 375, "height": 667}, is_mobile=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    terms: list[LineSocket] = []
+    try:
+        page = context.new_page()
+        page.goto(cluster[0].url)
+        login(page, "thumbs")
+        for number in range(9):
+            terms.append(LineSocket(cluster[1].tcp_port))
+            terms[-1].send(f"login person-{number}")
+            terms[-1].expect(f"ok login person-{number}")
+        expect(online(page)).to_have_count(10)
+        for number in range(30):
+            send(page, f"message number {number}")
+        expect(page.locator("#messages li.broadcast")).to_have_count(30)
+
+        # The people panel scrolls its list, so what a person sees of the list is the
+        # part inside the panel. 60 px is two rows of names (a name button is ~31 px
+        # high): a few people at a glance and a visible hint that the list scrolls,
+        # while a 667 px phone keeps most of its height for the conversation.
+        names = clip(page.locator("#online").bounding_box(),
+                     page.locator(".people").bounding_box())
+        assert names is not None and names["height"] >= 60, f"online list shows {names}"
+
+        # A message scrolled out of view keeps a box up there, but the list clips it:
+        # what is drawn of a message is its part inside the list's box.
+        heading = page.locator("#online-title").bounding_box()
+        listing = page.locator("#messages")
+        assert listing.evaluate("e => getComputedStyle(e).overflowY") in ("auto", "scroll")
+        listing_box = listing.bounding_box()
+        assert not overlaps(listing_box, heading), f"messages {listing_box}, heading {heading}"
+        for message in listing.locator("li").all():
+            drawn = clip(message.bounding_box(), listing_box)
+            assert drawn is None or not overlaps(drawn, heading), f"{drawn} over {heading}"
+        # And the heading is what is on top at its own centre.
+        centre = [heading["x"] + heading["width"] / 2, heading["y"] + heading["height"] / 2]
+        on_top = page.evaluate(
+            "([x, y]) => document.getElementById('online-title')"
+            ".contains(document.elementFromPoint(x, y))", centre)
+        assert on_top, "something is drawn over the online list's heading"
+    finally:
+        for term in terms:
+            term.close()
         context.close()
