@@ -10,7 +10,7 @@
     loginView: $("login-view"), loginForm: $("login-form"), name: $("name"),
     loginError: $("login-error"),
     chatView: $("chat-view"), messages: $("messages"), sendForm: $("send-form"),
-    text: $("text"), target: $("target"), online: $("online"), onlineCount: $("online-count"),
+    text: $("text"), sendError: $("send-error"), target: $("target"), online: $("online"), onlineCount: $("online-count"),
   };
   const state = {
     ws: null,
@@ -22,6 +22,11 @@
     attempt: 0,
     leaving: false,    // we asked to log out: the close that follows is expected
   };
+
+  // The node's line limit (its default --max-line-bytes), counted in UTF-8 bytes over
+  // the whole line, command word included; a longer line is refused with line_too_long.
+  const MAX_LINE_BYTES = 4096;
+  const utf8 = new TextEncoder();
 
   const fold = (name) => name.normalize("NFC").toLowerCase();
 
@@ -249,8 +254,17 @@
     if (text.startsWith("/")) line = text.slice(1);
     else if (state.target) line = `msg ${state.target} ${text}`;
     else line = `msgall ${text}`;
+    const over = utf8.encode(line).length - MAX_LINE_BYTES;
+    if (over > 0) {
+      // Refuse here and keep the text: the server would refuse it and it would be lost.
+      view.sendError.textContent = `Not sent: ${over} ${over === 1 ? "byte" : "bytes"} over `
+        + `the limit of ${MAX_LINE_BYTES} bytes (é counts as 2, most emoji as 4).`;
+      return;
+    }
     if (send(line)) view.text.value = "";
+    view.sendError.textContent = "";
   });
+  view.text.addEventListener("input", () => { view.sendError.textContent = ""; });
 
   view.target.addEventListener("click", () => setTarget(null));
   view.logout.addEventListener("click", () => send("logout"));

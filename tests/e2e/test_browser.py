@@ -306,3 +306,37 @@ def test_phone_keeps_the_online_list_and_the_messages_apart(cluster, browser) ->
         for term in terms:
             term.close()
         context.close()
+
+
+def test_message_length_is_counted_in_utf8_bytes(cluster, pages) -> None:  # type: ignore[no-untyped-def]
+    open_page, _ = pages
+    page = open_page(cluster[0].url)
+    login(page, "writer")
+    box = page.get_by_label("Message", exact=True)
+    accents = "é" * 3000  # 3,000 characters; "msgall " + 6,000 bytes = 6,007 bytes
+    send(page, accents)
+    expect(page.get_by_role("alert")).to_contain_text("Not sent: 1911 bytes over")
+    expect(box).to_have_value(accents)
+
+    # Mostly ASCII, so more than 4,000 characters too (UTF-16 units: 3,985 + 2 + 50).
+    exact = "x" * 3985 + "é" * 2 + "😀" * 25
+    assert len(f"msgall {exact}".encode()) == 4096  # the node's default line limit
+    send(page, exact + "!")
+    expect(page.get_by_role("alert")).to_contain_text("Not sent: 1 byte over")
+    expect(box).to_have_value(exact + "!")
+
+    term = LineSocket(cluster[1].tcp_port)
+    try:
+        term.send("login reader")
+        term.expect("ok login reader")
+        expect(online(page)).to_have_text(["reader", "writer"])
+        send(page, exact)
+        term.expect(f"msgall writer {exact}")
+    finally:
+        term.close()
+    expect(page.locator("#messages li.broadcast .text")).to_have_text([exact])
+    expect(box).to_have_value("")
+    expect(page.get_by_role("alert")).to_have_count(0)
+    # Replies come in command order, so a refused line sent earlier would have shown
+    # its error before the broadcast that came after it.
+    expect(page.locator("#messages li.error")).to_have_count(0)
