@@ -19,7 +19,8 @@
     pending: [],       // commands sent, waiting for their one reply each (in order)
     online: new Map(), // folded name -> display name
     target: null,      // whom Enter sends to; null means everyone
-    attempt: 0,
+    attempt: 0,        // reconnect attempts since the connection last worked
+    offline: false,    // this outage is already reported (one line, not one per attempt)
     leaving: false,    // we asked to log out: the close that follows is expected
   };
 
@@ -42,7 +43,7 @@
 
   // ---- the connection --------------------------------------------------
   function connect() {
-    setStatus("connecting…");
+    setStatus(state.attempt ? "reconnecting…" : "connecting…");
     const ws = new WebSocket(wsUrl());
     state.ws = ws;
     state.pending = [];
@@ -60,12 +61,20 @@
         connect();
         return;
       }
-      const delay = Math.min(500 * 2 ** state.attempt, 10000);
-      state.attempt += 1;
-      setStatus(`connection lost — reconnecting in ${Math.ceil(delay / 1000)}s…`, true);
-      if (state.me) addLine("system error", "Connection lost. Reconnecting…");
-      setTimeout(connect, delay);
+      reconnectLater();
     };
+  }
+
+  function reconnectLater() {
+    const delay = Math.min(500 * 2 ** state.attempt, 10000);
+    state.attempt += 1;
+    setStatus(`connection lost — reconnecting in ${Math.ceil(delay / 1000)}s…`, true);
+    if (state.me && !state.offline) {
+      state.offline = true;
+      addLine("system error", "Connection lost. Reconnecting…");
+      forgetOnline();
+    }
+    setTimeout(connect, delay);
   }
 
   function send(line) {
@@ -114,6 +123,7 @@
       return;
     }
     const again = state.me !== null;
+    state.offline = false;
     state.me = name;
     state.wanted = name;
     view.me.textContent = name;
@@ -188,6 +198,12 @@
   function setOnline(names) {
     state.online = new Map(names.map((n) => [fold(n), n]));
     renderOnline();
+  }
+
+  // While disconnected we cannot know who is online: show nobody rather than a stale list.
+  function forgetOnline() {
+    setOnline([]);
+    view.onlineCount.textContent = "–";
   }
 
   function renderOnline() {

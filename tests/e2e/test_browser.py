@@ -340,3 +340,45 @@ def test_message_length_is_counted_in_utf8_bytes(cluster, pages) -> None:  # typ
     # Replies come in command order, so a refused line sent earlier would have shown
     # its error before the broadcast that came after it.
     expect(page.locator("#messages li.error")).to_have_count(0)
+
+
+def wait_for_websockets(page, opened: list[object], count: int) -> None:  # type: ignore[no-untyped-def]
+    """Until the page has opened ``count`` WebSockets (each wait has the page's deadline)."""
+    while len(opened) < count:
+        page.wait_for_event("websocket")
+
+
+def test_outage_shows_one_line_and_no_stale_online_list(cluster, pages) -> None:  # type: ignore[no-untyped-def]
+    open_page, _ = pages
+    watcher = open_page(cluster[1].url)
+    login(watcher, "watcher")
+    page = open_page(cluster[0].url)
+    login(page, "steady")
+    expect(online(page)).to_have_text(["steady", "watcher"])
+    attempts: list[object] = []
+    page.on("websocket", lambda socket: attempts.append(socket))
+
+    cluster[0].kill()
+    # The page opens a new WebSocket only once the last one has closed: at the third,
+    # the connection was lost and two reconnect attempts failed.
+    wait_for_websockets(page, attempts, 3)
+    lost_lines = page.locator("#messages li", has_text="Connection lost")
+    expect(lost_lines).to_have_count(1)
+    expect(page.locator("#status")).to_contain_text("reconnecting")
+    expect(online(page)).to_have_count(0)  # nobody is shown online while we cannot know
+    expect(page.locator("#online-count")).to_have_text("–")
+
+    newcomer = LineSocket(cluster[1].tcp_port)  # the cluster changes meanwhile
+    try:
+        newcomer.send("login newcomer")
+        newcomer.expect("ok login newcomer")
+        cluster[0].start()  # back on the same ports
+        expect(page.locator("#messages")).to_contain_text("Reconnected as steady",
+                                                          timeout=20_000)
+        expect(online(page)).to_have_text(["newcomer", "steady", "watcher"])
+        expect(page.locator("#online-count")).to_have_text("3")
+        expect(lost_lines).to_have_count(1)
+        send(page, "back again")
+        newcomer.expect("msgall steady back again")
+    finally:
+        newcomer.close()

@@ -47,3 +47,9 @@ class NodeProc:
     def stop(self) -> None:
         if self.process is not None:
             stop_process(self.process)
+
+    def kill(self) -> None:
+        """SIGKILL, as in a crash: the node says nothing to anyone before it is gone."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
