@@ -21,8 +21,18 @@
     target: null,      // whom Enter sends to; null means everyone
     attempt: 0,        // reconnect attempts since the connection last worked
     offline: false,    // this outage is already reported (one line, not one per attempt)
-    leaving: false,    // we asked to log out: the close that follows is expected
+    bye: null,         // the reason in the server's `bye` on this connection, if it sent one
+    leaving: false,    // logout or `bye name_taken`: reconnect at once, without logging in
   };
+
+  // What the page says for `bye <reason>`, the server's last line before it closes.
+  const BYE_REASONS = new Map([
+    ["slow", "messages came faster than this page read them"],
+    ["shutdown", "the server is shutting down"],
+    ["idle", "you did not log in in time"],
+    ["server_full", "the server is full"],
+  ]);
+  const byeText = (reason) => BYE_REASONS.get(reason) ?? `the server closed it (${reason})`;
 
   // The node's line limit (its default --max-line-bytes), counted in UTF-8 bytes over
   // the whole line, command word included; a longer line is refused with line_too_long.
@@ -45,10 +55,12 @@
   function connect() {
     setStatus(state.attempt ? "reconnecting…" : "connecting…");
     const ws = new WebSocket(wsUrl());
+    let opened = false;
     state.ws = ws;
     state.pending = [];
+    state.bye = null;
     ws.onopen = () => {
-      state.attempt = 0;
+      opened = true;
       setStatus("connected");
       if (state.wanted) send(`login ${state.wanted}`);
     };
@@ -61,17 +73,20 @@
         connect();
         return;
       }
-      reconnectLater();
+      // A connection that worked restarts the backoff, unless the server turned it away.
+      if (opened && state.bye !== "server_full") state.attempt = 0;
+      reconnectLater(state.bye);
     };
   }
 
-  function reconnectLater() {
+  function reconnectLater(bye) {
+    const why = bye === null ? "" : `: ${byeText(bye)}`;
     const delay = Math.min(500 * 2 ** state.attempt, 10000);
     state.attempt += 1;
-    setStatus(`connection lost — reconnecting in ${Math.ceil(delay / 1000)}s…`, true);
+    setStatus(`connection lost${why} — reconnecting in ${Math.ceil(delay / 1000)}s…`, true);
     if (state.me && !state.offline) {
       state.offline = true;
-      addLine("system error", "Connection lost. Reconnecting…");
+      addLine("system error", `Connection lost${why}. Reconnecting…`);
       forgetOnline();
     }
     setTimeout(connect, delay);
@@ -141,6 +156,7 @@
   // ---- events -------------------------------------------------------------
   function handleEvent(line) {
     const [kind, rest] = splitOnce(line);
+    if (kind === "bye") return serverSaidBye(splitOnce(rest)[0]);
     if (kind === "msg" || kind === "msgall") {
       const [from, text] = splitOnce(rest);
       if (kind === "msg") addMessage(`${from} → you`, text, "dm incoming");
@@ -160,6 +176,21 @@
       addLine("system", `${names.join(", ")} left`);
       if (state.target && !state.online.has(fold(state.target))) setTarget(null);
     }
+  }
+
+  function serverSaidBye(reason) {
+    if (reason !== "name_taken") {
+      state.bye = reason;  // told when the close comes, which then reconnects
+      return;
+    }
+    // Someone else holds our name now (say, after a network split): logging in again
+    // under it by ourselves would take it back from them.
+    const name = state.me ?? state.wanted;
+    state.me = null;
+    state.wanted = null;
+    state.leaving = true;
+    showLogin(`Someone else is now using the name ${name}, so you were logged out here. `
+      + "Pick a name to log in again.");
   }
 
   // ---- drawing ------------------------------------------------------------
