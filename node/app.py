@@ -18,6 +18,7 @@ from node.cluster import ClusterUnavailable, open_cluster
 from node.config import NodeConfig, connection_limit, parse_redis_url
 from node.http_server import serve_http
 from node.keys import Keys
+from node.lease import Lease
 from node.limits import open_files_limit
 from node.liveness import run_liveness
 from node.open_connections import OpenConnections
@@ -47,7 +48,8 @@ async def run_node(config: NodeConfig, stop: trio.Event | None = None, *,
     target = parse_redis_url(config.redis_url)
     async with open_cluster(target, keys, config.node_id, config.redis_timeout) as (cluster, sub):
         limit = connection_limit(config.max_connections, open_files_limit())
-        services = NodeServices(config, cluster, Announcer(cluster), OpenConnections(limit))
+        services = NodeServices(config, cluster, Announcer(cluster), OpenConnections(limit),
+                                Lease(config.heartbeat_ttl))
         try:
             async with trio.open_nursery() as nursery:
                 await nursery.start(services.announcer.run)

@@ -24,6 +24,7 @@ from glide import (
     ServerCredentials,
 )
 
+from node.claim import Claim
 from node.config import RedisTarget
 from node.keys import Keys
 from node.session import ClaimOutcome
@@ -38,6 +39,12 @@ class ClusterUnavailable(Exception):
     """Redis could not be reached, or answered with an error, within the timeout."""
 
 
+class NameLost(Exception):
+    """The session's claim token no longer holds its name in Redis (the node was reaped
+    while cut off or paused, perhaps the name claimed by someone else): nothing was
+    published on its behalf."""
+
+
 def _script(name: str) -> Script:
     return Script(resources.files("node").joinpath("lua", f"{name}.lua").read_text())
 
@@ -45,8 +52,10 @@ def _script(name: str) -> Script:
 _CLAIM = _script("claim")
 _RELEASE = _script("release")
 _DELIVER = _script("deliver")
+_BROADCAST = _script("broadcast")
 _REAP = _script("reap")
 _REASSERT = _script("reassert")
+REASSERT_CHUNK = 500  # sessions per reassert.lua call, to keep each script short
 
 
 def _text(value: Any) -> str:
@@ -70,36 +79,45 @@ class Cluster:
             raise ClusterUnavailable(f"{operation}: {exc!r}") from exc
 
     def _user_keys(self, node_id: str | None = None) -> list[str]:
-        holder = node_id or self.node_id
-        return [self.keys.names, self.keys.users, self.keys.node_users(holder)]
+        keys = self.keys
+        return [keys.names, keys.skeletons, keys.claims, keys.users,
+                keys.node_users(node_id or self.node_id)]
+
+    async def _script(self, name: str, script: Script, keys: list[str], args: list[str]) -> Any:
+        return await self._call(name, self._client.invoke_script, script, keys=keys, args=args)
 
     async def ping(self) -> None:
         await self._call("ping", self._client.ping)
 
-    async def claim(self, folded: str, name: str) -> ClaimOutcome:
-        result = await self._call(
-            "claim", self._client.invoke_script, _CLAIM,
-            keys=self._user_keys(), args=[folded, name, self.node_id],
-        )
+    async def claim(self, claim: Claim) -> ClaimOutcome:
+        result = await self._script("claim", _CLAIM, self._user_keys(), [
+            claim.folded, claim.skeleton, claim.display, self.node_id, claim.token])
         if result[0] == 0:
-            return ClaimOutcome(won=False)
+            return ClaimOutcome(won=False, holder=_text(result[1]))
         return ClaimOutcome(won=True, users=[_text(u) for u in result[1]])
 
-    async def release(self, folded: str, name: str) -> bool:
-        result = await self._call(
-            "release", self._client.invoke_script, _RELEASE,
-            keys=self._user_keys(), args=[folded, name, self.node_id],
-        )
+    async def release(self, claim: Claim) -> bool:
+        result = await self._script("release", _RELEASE, self._user_keys(), [
+            claim.folded, claim.skeleton, claim.display, self.node_id, claim.token])
         return result == 1
 
-    async def send_direct(self, target_folded: str, payload: str) -> str | None:
-        """Publish ``payload`` to the node holding the user; their display name, or None."""
-        result = await self._call(
-            "deliver", self._client.invoke_script, _DELIVER,
-            keys=[self.keys.names, self.keys.users],
-            args=[target_folded, self.keys.node_channel_prefix, payload],
-        )
-        return None if result is None else _text(result)
+    async def send_direct(self, sender: Claim, target_folded: str, payload: str) -> str | None:
+        """Publish ``payload`` to the node holding the user; their display name, or None
+        if nobody of that name is online. NameLost if ``sender`` lost its own name."""
+        keys = self.keys
+        result = await self._script("deliver", _DELIVER, [keys.names, keys.users, keys.claims], [
+            target_folded, keys.node_channel_prefix, payload, sender.folded, sender.token])
+        if result[0] == -1:
+            raise NameLost(sender.display)
+        return _text(result[1]) if result[0] == 1 else None
+
+    async def broadcast(self, sender: Claim, payload: str) -> None:
+        """Publish a broadcast for ``sender``; NameLost if it no longer holds its name."""
+        keys = self.keys
+        published = await self._script("broadcast", _BROADCAST, [keys.claims], [
+            sender.folded, sender.token, keys.broadcast_channel, payload])
+        if published != 1:
+            raise NameLost(sender.display)
 
     async def publish(self, channel: str, payload: str) -> None:
         await self._call("publish", self._client.publish, payload, channel)
@@ -123,27 +141,24 @@ class Cluster:
     async def reap_node(self, node_id: str, *, force: bool = False) -> list[str]:
         """Remove the users of ``node_id`` (if its heartbeat expired, or ``force``)."""
         keys = self._user_keys(node_id) + [self.keys.nodes, self.keys.node_alive(node_id)]
-        removed = await self._call(
-            "reap", self._client.invoke_script, _REAP,
-            keys=keys, args=[node_id, "force" if force else "check"],
-        )
+        removed = await self._script("reap", _REAP, keys, [node_id, "force" if force else "check"])
         return [_text(name) for name in removed]
 
-    async def reassert(self, users: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
-        """Re-register (folded, display) users this node still serves where Redis lost
-        them. Returns (restored display names, names now held by someone else)."""
-        restored: list[str] = []
-        taken: list[str] = []
-        for start in range(0, len(users), 500):  # keep each script call short
-            chunk = users[start:start + 500]
-            args = [self.node_id] + [part for pair in chunk for part in pair]
-            statuses = await self._call("reassert", self._client.invoke_script, _REASSERT,
-                                        keys=self._user_keys(), args=args)
-            for (_, display), status in zip(chunk, statuses, strict=True):
+    async def reassert(self, claims: list[Claim]) -> tuple[list[Claim], list[Claim]]:
+        """Re-register the sessions this node still serves where Redis lost them.
+        Returns (the restored, those whose name someone else holds now)."""
+        restored: list[Claim] = []
+        taken: list[Claim] = []
+        for start in range(0, len(claims), REASSERT_CHUNK):
+            chunk = claims[start:start + REASSERT_CHUNK]
+            args = [self.node_id] + [part for claim in chunk for part in (
+                claim.folded, claim.skeleton, claim.display, claim.token)]
+            statuses = await self._script("reassert", _REASSERT, self._user_keys(), args)
+            for claim, status in zip(chunk, statuses, strict=True):
                 if status == 1:
-                    restored.append(display)
+                    restored.append(claim)
                 elif status == 2:
-                    taken.append(display)
+                    taken.append(claim)
         return restored, taken
 
     async def silent_nodes(self) -> list[str]:

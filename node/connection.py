@@ -11,11 +11,13 @@ and the others hear ``leave``.
 import contextlib
 import logging
 import math
+import secrets
 
 import trio
 
 from node import envelope
-from node.cluster import ClusterUnavailable
+from node.claim import Claim
+from node.cluster import ClusterUnavailable, NameLost
 from node.names import fold_name
 from node.outbox import Outbox
 from node.protocol import ByeReason, Rejected, bye_line, news_for_newcomer
@@ -49,7 +51,8 @@ class Connection:
         # Events that arrive while logging in (from before the claim until `ok login`
         # is queued) wait here.
         self._held: list[str] | None = None
-        self._claiming: tuple[str, str] | None = None
+        self._claim: Claim | None = None  # the name this session holds, once logged in
+        self._nursery: trio.Nursery | None = None
         now = trio.current_time()
         self._login_deadline = now + config.login_timeout
         self._pace = TokenBucket(config.command_rate, config.command_burst, now)
@@ -81,6 +84,7 @@ class Connection:
         services.connections.add(self)
         try:
             async with trio.open_nursery() as nursery:
+                self._nursery = nursery
                 nursery.start_soon(self._write_loop)
                 try:
                     with self._reader_scope:
@@ -140,56 +144,93 @@ class Connection:
         return None
 
     async def _perform(self, op: Operation) -> Reply | None:
-        cluster = self._services.cluster
+        """Carry out ``op`` against the cluster; the one reply (None if already queued,
+        or if the connection is being dropped). The whole of it, waiting for this
+        node's lease included, gets ``redis_timeout``: a command fails once, in time."""
+        deadline = trio.current_time() + self._services.config.redis_timeout
         try:
+            await self._wait_for_lease(deadline)
             if isinstance(op, ClaimName):
-                return await self._login(op)
-            if isinstance(op, SendDirect):
-                target = fold_name(op.target)
-                payload = envelope.encode(envelope.Direct(op.sender, target, op.text))
-                outcome: object = await cluster.send_direct(target, payload)
-            elif isinstance(op, Broadcast):
-                payload = envelope.encode(envelope.Broadcast(op.sender, op.text))
-                await cluster.publish(cluster.keys.broadcast_channel, payload)
-                outcome = None
-            elif isinstance(op, ListUsers):
-                outcome = await cluster.list_users()
-            else:
-                await self._debug(op)
-                outcome = None
-        except ClusterUnavailable as exc:
-            log.error("%s: %s", self.peer, exc)
-            if self._claiming is not None:
-                await self._release_unclaimed(*self._claiming)
-                self._claiming = None
+                return await self._login(op, deadline)
+            try:
+                outcome = await self._carry_out(op, deadline)
+            except NameLost:
+                if not await self._reclaim():
+                    return None
+                outcome = await self._carry_out(op, deadline)
+        except NameLost:
+            self.drop(ByeReason.NAME_TAKEN)
+            return None
+        except (ClusterUnavailable, trio.TooSlowError) as exc:
+            log.error("%s: %s", self.peer, exc or "the chat store did not answer in time")
             return self._session.fail(op)
         return self._session.complete(op, outcome)
 
-    async def _login(self, op: ClaimName) -> Reply | None:
-        folded = fold_name(op.name)
+    async def _wait_for_lease(self, deadline: float) -> None:
+        """While the node's lease has lapsed (it was paused or cut off for longer than
+        the heartbeat TTL), its sessions are suspended until liveness re-asserts them."""
+        with trio.move_on_at(deadline):
+            await self._services.lease.wait_valid()
+            return
+        raise ClusterUnavailable("this node's lease on its names has lapsed; re-asserting")
+
+    async def _carry_out(self, op: Operation, deadline: float) -> object:
+        cluster, claim = self._services.cluster, self._claim
+        assert claim is not None  # every operation but the claim needs a login
+        with trio.fail_at(deadline):
+            if isinstance(op, SendDirect):
+                target = fold_name(op.target)
+                payload = envelope.encode(envelope.Direct(op.sender, target, op.text))
+                return await cluster.send_direct(claim, target, payload)
+            if isinstance(op, Broadcast):
+                await cluster.broadcast(claim, envelope.encode(envelope.Broadcast(op.sender,
+                                                                                  op.text)))
+            elif isinstance(op, ListUsers):
+                return await cluster.list_users()
+            elif isinstance(op, DumpDebug):
+                await self._debug(op)
+        return None
+
+    async def _reclaim(self) -> bool:
+        """Redis refused to act for this session: its name is gone from the registry.
+        Put it back if nobody else took it (True); else drop the client (False)."""
+        services, claim = self._services, self._claim
+        assert claim is not None
+        restored, taken = await services.cluster.reassert([claim])
+        if taken:
+            self.drop(ByeReason.NAME_TAKEN)
+            return False
+        if restored:
+            await services.announcer.join(claim.display)
+        return True
+
+    async def _login(self, op: ClaimName, deadline: float) -> Reply | None:
+        claim = Claim.of(op.name, secrets.token_hex(8))
         local_users = self._services.local_users
         # Receive events (held back) from *before* the claim runs in Redis: a join
         # published after our claim can reach this node before the claim's reply
         # does, and must not be missed. None of it is shown unless the claim wins.
         self._held = []
-        if not local_users.holds(folded):  # else a local session has it: we will lose
-            local_users.add(folded, op.name, self, pending=True)
-        # If the claim's outcome is lost (timeout, or this connection ends meanwhile),
-        # Redis may still have run it: `_leave` then releases the name to be safe.
-        self._claiming = (folded, op.name)
+        if not local_users.holds(claim.folded):  # else a local session has it: we lose
+            local_users.add(claim, self, pending=True)
         try:
-            outcome = await self._services.cluster.claim(folded, op.name)
+            with trio.fail_at(deadline):
+                outcome = await self._services.cluster.claim(claim)
         except BaseException:
-            local_users.remove(folded, self)
+            local_users.remove(claim.folded, self)
             self._held = None
+            # The claim may have run although its answer was lost: undo it, without
+            # keeping the client waiting for that (its token makes the undo exact).
+            assert self._nursery is not None
+            self._nursery.start_soon(self._release_unanswered, claim)
             raise
-        self._claiming = None
         reply = self._session.complete(op, outcome)
         if not outcome.won:
-            local_users.remove(folded, self)
+            local_users.remove(claim.folded, self)
             self._held = None
             return reply
-        local_users.add(folded, op.name, self)
+        self._claim = claim
+        local_users.add(claim, self)
         log.info("%s logged in as %s", self.peer, op.name)
         await self._services.announcer.join(op.name)
         for line in reply.lines:
@@ -209,35 +250,30 @@ class Connection:
         log.info("debug: cluster registry (%d users): %s", len(registry), registry)
 
     async def _leave(self) -> None:
-        services = self._services
-        if self._claiming is not None and not services.stopping:
-            await self._release_unclaimed(*self._claiming)
-        name = self._session.name
-        if name is None:
+        services, claim = self._services, self._claim
+        if claim is None:
             return
-        folded = fold_name(name)
-        services.local_users.remove(folded, self)
+        services.local_users.remove(claim.folded, self)
         if services.stopping:
             return  # the node releases all its users at once
         with trio.CancelScope(shield=True), trio.move_on_after(services.config.redis_timeout * 2):
             try:
-                if await services.cluster.release(folded, name):
-                    await services.announcer.leave(name)
+                if await services.cluster.release(claim):
+                    await services.announcer.leave(claim.display)
             except ClusterUnavailable as exc:
-                log.error("could not release %s, will retry: %s", name, exc)
-                services.unreleased.add((folded, name))
-        log.info("%s logged out %s", self.peer, name)
+                log.error("could not release %s, will retry: %s", claim.display, exc)
+                services.unreleased.add(claim)
+        log.info("%s logged out %s", self.peer, claim.display)
 
-    async def _release_unclaimed(self, folded: str, name: str) -> None:
+    async def _release_unanswered(self, claim: Claim) -> None:
         """Undo a claim whose answer never reached us; nobody was told of the join.
         (Redis runs it after the claim: both go in order on one connection.)"""
-        if self._services.local_users.holds(folded):
-            return  # another session of this node holds the name: the claim lost
-        with trio.CancelScope(shield=True), trio.move_on_after(self._services.config.redis_timeout):
+        services = self._services
+        with trio.CancelScope(shield=True), trio.move_on_after(services.config.redis_timeout):
             try:
-                await self._services.cluster.release(folded, name)
+                await services.cluster.release(claim)
             except ClusterUnavailable:
-                self._services.unreleased.add((folded, name))
+                services.unreleased.add(claim)
 
 
 # How long a client turned away gets to take its one `bye` line.

@@ -3,8 +3,10 @@
 Data model (prefix ``chat`` by default):
   {p}:users              hash  display name -> node id     (operators: HGETALL chat:users)
   {p}:names              hash  folded name  -> display name (the atomic uniqueness claim)
+  {p}:skeletons          hash  skeleton     -> folded name  (no two online names look alike)
+  {p}:claims             hash  folded name  -> claim token  (which session holds it: the fence)
   {p}:nodes              set   ids of nodes that registered
-  {p}:node:{id}:users    set   folded names held by that node (lets survivors clean up)
+  {p}:node:{id}:users    hash  folded name -> skeleton, held by that node (for cleanup)
   {p}:node:{id}:alive    string with a TTL, refreshed by the node's heartbeat
 Channels:
   {p}:broadcast          msgall, join and leave envelopes for every node
@@ -25,6 +27,14 @@ class Keys:
     @property
     def names(self) -> str:
         return f"{self.prefix}:names"
+
+    @property
+    def skeletons(self) -> str:
+        return f"{self.prefix}:skeletons"
+
+    @property
+    def claims(self) -> str:
+        return f"{self.prefix}:claims"
 
     @property
     def nodes(self) -> str:

@@ -2,8 +2,9 @@
 
 At start the node reaps whatever a previous run under the same id left behind.
 Then every ``heartbeat_interval`` it refreshes its ``alive`` key (TTL
-``heartbeat_ttl``), sends its self-probe (``hearing``), puts its connected users
-back where Redis lost them, retries releases that failed while Redis was away, and
+``heartbeat_ttl``), puts its connected users back where Redis lost them (dropping
+those whose names someone else holds now) and so renews its lease (``lease``), sends
+its self-probe (``hearing``), retries releases that failed while Redis was away, and
 reaps nodes whose ``alive`` key has expired, announcing their users' ``leave``.
 """
 
@@ -13,7 +14,6 @@ import trio
 
 from node.announcer import Announcer
 from node.cluster import Cluster, ClusterUnavailable
-from node.names import fold_name
 from node.services import NodeServices
 
 log = logging.getLogger(__name__)
@@ -34,17 +34,16 @@ async def reap_silent_nodes(cluster: Cluster, announcer: Announcer) -> None:
 
 
 async def _retry_releases(services: NodeServices) -> None:
-    for folded, name in sorted(services.unreleased):
-        # A new session on this node may hold the name again by now: keep it.
-        if not services.local_users.holds(folded) and \
-                await services.cluster.release(folded, name):
-            await services.announcer.leave(name)
-        services.unreleased.discard((folded, name))
+    for claim in sorted(services.unreleased, key=lambda claim: claim.folded):
+        # Token-checked: if a new session holds the name by now, this releases nothing.
+        if await services.cluster.release(claim):
+            await services.announcer.leave(claim.display)
+        services.unreleased.discard(claim)
 
 
 async def reassert_local_users(services: NodeServices) -> None:
     """Heal the registry for users still connected here (see lua/reassert.lua)."""
-    local = services.local_users.entries()
+    local = services.local_users.claims()
     if not local:
         return
     restored, taken = await services.cluster.reassert(local)
@@ -52,12 +51,12 @@ async def reassert_local_users(services: NodeServices) -> None:
     if taken:
         log.warning("%d connected users lost their names to claims made elsewhere while "
                     "this node was cut off", len(taken))
-    for name in taken:
-        services.local_users.drop(fold_name(name))
+    for claim in taken:
+        services.local_users.drop(claim.folded)
     if restored:
         log.warning("re-registered %d connected users missing from Redis", len(restored))
-        for name in restored:
-            await services.announcer.join(name)
+        for claim in restored:
+            await services.announcer.join(claim.display)
 
 
 async def run_liveness(services: NodeServices, *, task_status: trio.TaskStatus[None]) -> None:
@@ -66,15 +65,28 @@ async def run_liveness(services: NodeServices, *, task_status: trio.TaskStatus[N
     if stale:
         log.warning("removed %d users left by an earlier run of %s", len(stale), cluster.node_id)
         await _announce_leaves(services.announcer, stale)
+    started = trio.current_time()
     await cluster.heartbeat(config.heartbeat_ttl)
+    services.lease.renew(started)
     task_status.started()
     while True:
         await trio.sleep(config.heartbeat_interval)  # a period, not a synchronisation
         try:
-            await cluster.heartbeat(config.heartbeat_ttl)
-            await services.hearing.probe(cluster)
-            await reassert_local_users(services)
-            await _retry_releases(services)
-            await reap_silent_nodes(cluster, services.announcer)
+            await liveness_round(services)
         except ClusterUnavailable as exc:
             log.error("heartbeat failed: %s", exc)
+
+
+async def liveness_round(services: NodeServices) -> None:
+    """Heartbeat, re-assert this node's sessions (renewing its lease), then the chores."""
+    cluster = services.cluster
+    started = trio.current_time()
+    if not services.lease.valid(started):
+        log.warning("this node's lease lapsed (paused or cut off for longer than the "
+                    "heartbeat TTL): its sessions wait until it has re-asserted them")
+    await cluster.heartbeat(services.config.heartbeat_ttl)
+    await reassert_local_users(services)
+    services.lease.renew(started)
+    await services.hearing.probe(cluster)
+    await _retry_releases(services)
+    await reap_silent_nodes(cluster, services.announcer)

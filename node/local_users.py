@@ -7,6 +7,7 @@ formatted once and the same string object goes to every recipient.
 
 from typing import Protocol
 
+from node.claim import Claim
 from node.protocol import ByeReason
 
 
@@ -20,7 +21,7 @@ class Recipient(Protocol):
 
 class LocalUsers:
     def __init__(self) -> None:
-        self._by_folded: dict[str, tuple[str, Recipient]] = {}
+        self._by_folded: dict[str, tuple[Claim, Recipient]] = {}
         # Names whose claim has not been answered yet: they receive events, but are not
         # this node's users in Redis yet.
         self._pending: set[str] = set()
@@ -28,12 +29,12 @@ class LocalUsers:
     def __len__(self) -> int:
         return len(self._by_folded)
 
-    def add(self, folded: str, name: str, recipient: Recipient, *, pending: bool = False) -> None:
-        self._by_folded[folded] = (name, recipient)
+    def add(self, claim: Claim, recipient: Recipient, *, pending: bool = False) -> None:
+        self._by_folded[claim.folded] = (claim, recipient)
         if pending:
-            self._pending.add(folded)
+            self._pending.add(claim.folded)
         else:
-            self._pending.discard(folded)
+            self._pending.discard(claim.folded)
 
     def remove(self, folded: str, recipient: Recipient) -> None:
         """Forget ``folded``, unless it already belongs to a newer connection."""
@@ -58,9 +59,9 @@ class LocalUsers:
             if folded not in skip:
                 self._offer(recipient, line)
 
-    def entries(self) -> list[tuple[str, str]]:
-        """(folded, display) of every logged-in local user (claims still pending left out)."""
-        return [(folded, name) for folded, (name, _) in self._by_folded.items()
+    def claims(self) -> list[Claim]:
+        """The claim of every logged-in local user (claims still pending left out)."""
+        return [claim for folded, (claim, _) in self._by_folded.items()
                 if folded not in self._pending]
 
     def drop(self, folded: str) -> None:
@@ -72,8 +73,8 @@ class LocalUsers:
 
     def describe(self) -> list[str]:
         """``name peer`` for each local user, for the debug log."""
-        return [f"{name} {r.peer}" for name, r in sorted(self._by_folded.values(),
-                                                          key=lambda e: e[0])]
+        return [f"{claim.display} {r.peer}" for claim, r in sorted(
+            self._by_folded.values(), key=lambda entry: entry[0].display)]
 
     @staticmethod
     def _offer(recipient: Recipient, line: str) -> None:

@@ -26,21 +26,19 @@ def deliver(item: envelope.Envelope, local_users: LocalUsers) -> None:
     elif isinstance(item, envelope.Direct):
         local_users.deliver(item.target_folded, protocol.event_line("msg", item.sender, item.text))
     elif isinstance(item, envelope.Presence) and item.names:
-        if item.kind == "leave":
-            local_users.broadcast(protocol.event_line("leave", *item.names))
-        else:
-            _deliver_join(item.names, local_users)
+        _deliver_presence(item.kind, item.names, local_users)
 
 
-def _deliver_join(names: tuple[str, ...], local_users: LocalUsers) -> None:
-    """Nobody is told of their own join; those who joined in the same burst are
-    told of each other (the earlier ones' `users` lines could not list the later)."""
+def _deliver_presence(kind: str, names: tuple[str, ...], local_users: LocalUsers) -> None:
+    """Nobody is told of their own join or leave (a node waking from a pause hears the
+    survivors' `leave` of users it still serves); those named together are told of
+    each other (the earlier ones' `users` lines could not list the later)."""
     folded = [fold_name(name) for name in names]
-    local_users.broadcast(protocol.event_line("join", *names), frozenset(folded))
+    local_users.broadcast(protocol.event_line(kind, *names), frozenset(folded))
     for own in folded:
         others = [name for name, key in zip(names, folded, strict=True) if key != own]
         if others:
-            local_users.deliver(own, protocol.event_line("join", *others))
+            local_users.deliver(own, protocol.event_line(kind, *others))
 
 
 async def _read_forever(subscription: Subscription, local_users: LocalUsers,

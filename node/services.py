@@ -3,9 +3,11 @@
 from dataclasses import dataclass, field
 
 from node.announcer import Announcer
+from node.claim import Claim
 from node.cluster import Cluster
 from node.config import NodeConfig
 from node.hearing import Hearing
+from node.lease import Lease
 from node.local_users import LocalUsers
 from node.open_connections import OpenConnections
 
@@ -16,10 +18,11 @@ class NodeServices:
     cluster: Cluster
     announcer: Announcer
     connections: OpenConnections
+    lease: Lease
     local_users: LocalUsers = field(default_factory=LocalUsers)
     hearing: Hearing = field(default_factory=Hearing)
-    # Names whose release failed (Redis unreachable); the liveness loop retries them.
-    unreleased: set[tuple[str, str]] = field(default_factory=set)
+    # Claims whose release failed (Redis unreachable); the liveness loop retries them.
+    unreleased: set[Claim] = field(default_factory=set)
     ready: bool = False
     # Set on stop, drain_seconds before `stopping`: /healthz fails, service goes on.
     draining: bool = False

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from node import protocol
-from node.names import sort_names
+from node.names import fold_name, sort_names
 from node.protocol import Command, ErrorCode, Rejected
 
 
@@ -32,6 +32,7 @@ class ClaimName:
 class ClaimOutcome:
     won: bool
     users: list[str] = field(default_factory=list)
+    holder: str | None = None  # when lost: the online name in the way (same, or look-alike)
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,11 @@ class Session:
     def _complete_claim(self, op: ClaimName, outcome: object) -> Reply:
         assert isinstance(outcome, ClaimOutcome)
         if not outcome.won:
-            return _error(ErrorCode.NAME_TAKEN, f"the name {op.name} is taken; pick another")
+            holder = outcome.holder
+            if holder is None or fold_name(holder) == fold_name(op.name):
+                return _error(ErrorCode.NAME_TAKEN, f"the name {op.name} is taken; pick another")
+            return _error(ErrorCode.NAME_TAKEN, f"the name {op.name} is taken: it looks like "
+                                                f"{holder}, who is online; pick another")
         self.name = op.name
         users = protocol.event_line("users", *sort_names(outcome.users))
         return Reply([protocol.ok_line("login", op.name), users])

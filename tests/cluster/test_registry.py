@@ -6,6 +6,7 @@ import random
 import trio
 from glide import GlideClient
 
+from node.names import skeleton
 from tests.support.clients import LineClient, starts
 from tests.support.nodes import NodeRunner, RunningNode
 
@@ -79,10 +80,13 @@ async def test_registry_matches_who_is_connected_after_churn(nodes: NodeRunner,
             online[name] = (client, node)
     expected = {name: node.node_id for name, (_, node) in online.items()}
     await _wait_for_registry(redis, nodes.key_prefix, expected)
+    prefix = nodes.key_prefix
     for node in cluster:
-        members = {m.decode() for m in
-                   await redis.smembers(f"{nodes.key_prefix}:node:{node.node_id}:users")}
-        assert members == {n for n, (_, held_by) in online.items() if held_by is node}
+        held = await _hgetall(redis, f"{prefix}:node:{node.node_id}:users")
+        assert held == {n: skeleton(n) for n, (_, held_by) in online.items() if held_by is node}
+    # Nothing left behind by those who left: one claim and one skeleton per name online.
+    assert await _hgetall(redis, f"{prefix}:skeletons") == {skeleton(n): n for n in online}
+    assert set(await _hgetall(redis, f"{prefix}:claims")) == set(online)
     survivor, _ = next(iter(online.values()))
     listed = (await survivor.request("userlist")).split()[2:]
     assert sorted(listed) == sorted(online)
@@ -126,10 +130,11 @@ async def test_users_still_connected_are_put_back_when_redis_loses_them(
     prefix = nodes.key_prefix
     # Redis forgets everything (a restart without persistence, a FLUSHALL).
     await redis.delete([f"{prefix}:users", f"{prefix}:names", f"{prefix}:nodes",
+                        f"{prefix}:skeletons", f"{prefix}:claims",
                         f"{prefix}:node:{node_a.node_id}:users",
                         f"{prefix}:node:{node_b.node_id}:users"])
     await _wait_for_registry(redis, prefix, {"alice": node_a.node_id, "bob": node_b.node_id})
-    assert await redis.smembers(f"{prefix}:node:{node_a.node_id}:users") == {b"alice"}
+    assert await redis.hkeys(f"{prefix}:node:{node_a.node_id}:users") == [b"alice"]
     assert await alice.request("msg bob still there?") == "ok msg bob"
     assert await bob.expect(starts("msg ")) == "msg alice still there?"
     third = await nodes.connect(node_a)
@@ -146,8 +151,9 @@ async def test_a_name_claimed_elsewhere_meanwhile_disconnects_the_old_holder(
     await holder.expect("join watcher")
     prefix = nodes.key_prefix
     # While the registry was gone, another node's session took the name.
-    await redis.delete([f"{prefix}:users", f"{prefix}:names"])
+    await redis.delete([f"{prefix}:users", f"{prefix}:names", f"{prefix}:claims"])
     await redis.hset(f"{prefix}:names", {"carol": "Carol"})
+    await redis.hset(f"{prefix}:claims", {"carol": "another-session"})
     await redis.hset(f"{prefix}:users", {"Carol": "elsewhere"})
     # The old holder is told why, in one last line, and closed.
     assert await holder.closed() == ["bye name_taken"]
