@@ -2,6 +2,10 @@
 
 Uses the Redis in ``REDIS_URL`` when set, else starts one (see ``redis_server``).
 Each node is started exactly as an operator would: ``python -m node ...``.
+
+The children run in sessions of their own, so the terminal's Ctrl-C (sent to the whole
+foreground process group) reaches only this process; it then stops the nodes first,
+which lets them remove their users from Redis, and Redis last.
 """
 
 import argparse
@@ -19,7 +23,8 @@ from devcluster.redis_server import RedisServer, redis_url_from_env
 def start_node(index: int, redis_url: str, args: argparse.Namespace) -> subprocess.Popen[bytes]:
     return subprocess.Popen(node_command(
         redis_url, node_id=f"node-{index + 1}", tcp_port=args.tcp_port + index,
-        http_port=args.http_port + index, host=args.host, key_prefix=args.key_prefix))
+        http_port=args.http_port + index, host=args.host, key_prefix=args.key_prefix),
+        start_new_session=True)
 
 
 def wait_healthy(nodes: list[subprocess.Popen[bytes]], args: argparse.Namespace) -> None:
@@ -63,15 +68,17 @@ def main() -> None:
     _stop_on_signals()
 
     redis = None
-    redis_url = redis_url_from_env()
-    if redis_url is None:
-        redis = RedisServer(port=args.redis_port).start()
-        redis_url = redis.url
-        pid = redis.process.pid if redis.process else "?"
-        print(f"started {redis.binary} (pid {pid}) on {redis_url}")
     nodes: list[subprocess.Popen[bytes]] = []
     try:
-        nodes = [start_node(i, redis_url, args) for i in range(args.nodes)]
+        redis_url = redis_url_from_env()
+        if redis_url is None:
+            redis = RedisServer(port=args.redis_port, own_session=True)
+            redis.start()
+            redis_url = redis.url
+            pid = redis.process.pid if redis.process else "?"
+            print(f"started {redis.binary} (pid {pid}) on {redis_url}")
+        for index in range(args.nodes):  # one by one: a Ctrl-C meanwhile stops those started
+            nodes.append(start_node(index, redis_url, args))
         wait_healthy(nodes, args)
         print_table(redis_url, args)
         while all(process.poll() is None for process in nodes):

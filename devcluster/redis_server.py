@@ -54,11 +54,17 @@ def ping(port: int, host: str = "127.0.0.1") -> bool:
 
 
 class RedisServer:
-    """A throwaway server process: no persistence, loopback only, stopped by PID."""
+    """A throwaway server process: no persistence, loopback only, stopped by PID.
 
-    def __init__(self, port: int | None = None, binary: str | None = None) -> None:
+    With ``own_session`` the server runs in a session of its own, out of reach of the
+    terminal's Ctrl-C: only an owner that stops it on every signal should ask for
+    that, or the server outlives it."""
+
+    def __init__(self, port: int | None = None, binary: str | None = None, *,
+                 own_session: bool = False) -> None:
         self.binary = binary or find_server_binary()
         self.port = port or free_port()
+        self.own_session = own_session
         self.process: subprocess.Popen[bytes] | None = None
         self._dir = tempfile.TemporaryDirectory(prefix="chat-redis-")
 
@@ -71,16 +77,24 @@ class RedisServer:
             [self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
              "--save", "", "--appendonly", "no", "--dir", self._dir.name],
             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+            start_new_session=self.own_session,
         )
+        try:
+            self._wait_for_ping(timeout)
+        except BaseException:  # a timeout, or Ctrl-C meanwhile: no server left behind
+            self.stop()
+            raise
+        return self
+
+    def _wait_for_ping(self, timeout: float) -> None:
+        assert self.process is not None
         deadline = time.monotonic() + timeout
         while not ping(self.port):
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.binary} exited with {self.process.returncode}")
             if time.monotonic() > deadline:
-                self.stop()
                 raise TimeoutError(f"{self.binary} did not answer PING on port {self.port}")
             time.sleep(0.02)  # polling a condition (PING) with a deadline
-        return self
 
     def stop(self) -> None:
         if self.process is not None:
