@@ -45,14 +45,19 @@ def print_table(redis_url: str, args: argparse.Namespace) -> None:
     print("Ctrl-C stops everything.\n", flush=True)
 
 
+# Ctrl-C, `kill PID`, and the terminal closing (its shell sends SIGHUP to each job).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 def _stop_on_signals() -> None:
-    """Ctrl-C and SIGTERM both stop everything, even when started from a shell that
-    ignores SIGINT for background jobs (Python keeps an inherited ``SIG_IGN``)."""
+    """Each stop signal stops everything, even when started from a shell that ignores
+    SIGINT for background jobs (Python keeps an inherited ``SIG_IGN``). The children
+    never get these signals from the terminal: without this, they would outlive us."""
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGINT, interrupt)
-    signal.signal(signal.SIGTERM, interrupt)
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, interrupt)
 
 
 def main() -> None:
@@ -87,7 +92,7 @@ def main() -> None:
     except KeyboardInterrupt:
         print("\nstopping...")
     finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):  # let the cleanup finish
+        for signum in STOP_SIGNALS:  # let the cleanup finish
             signal.signal(signum, signal.SIG_IGN)
         stop_processes(nodes)
         if redis is not None:

@@ -215,10 +215,14 @@ def left(payloads: list[bytes]) -> set[str]:
     return names
 
 
-async def test_ctrl_c_in_a_terminal_reaches_devcluster_alone_which_stops_nodes_then_redis(
-        start_devcluster: StartDevCluster, nursery: trio.Nursery) -> None:
-    # A shell runs a command as a job in its own process group, and a terminal sends
-    # Ctrl-C's SIGINT to that whole group.
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGHUP],
+                         ids=["ctrl-c", "terminal-closed"])
+async def test_a_terminal_signal_reaches_devcluster_alone_which_stops_nodes_then_redis(
+        start_devcluster: StartDevCluster, nursery: trio.Nursery,
+        stop_signal: signal.Signals) -> None:
+    # A shell runs a command as a job in its own process group. A terminal sends
+    # Ctrl-C's SIGINT to that whole group; when the terminal closes, the shell sends
+    # SIGHUP to each of its jobs' groups.
     cluster = await start_devcluster(nodes=2, new_session=True)
     group = cluster.process.pid
     children = cluster.children
@@ -235,7 +239,7 @@ async def test_ctrl_c_in_a_terminal_reaches_devcluster_alone_which_stops_nodes_t
     await nursery.start(listen)
     alice, bob = await chat_across_two_nodes(cluster.tcp, cluster.tcp + 1)
 
-    os.killpg(group, signal.SIGINT)
+    os.killpg(group, stop_signal)
     assert await cluster.wait() == 0
     assert [pid for pid in children if running(pid)] == []
     with trio.fail_after(10):
