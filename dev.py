@@ -4,7 +4,8 @@
   python3 dev.py cluster   make .venv, install, run Redis + 3 nodes until Ctrl-C
   python3 dev.py test      make .venv, install test tools, lint (ruff, mypy), run every test
   python3 dev.py lint      ruff and mypy only
-  python3 dev.py redis-cli ARGS...   redis-cli (or valkey-cli) from PATH or from .venv
+  python3 dev.py redis-cli ARGS...   redis-cli (or valkey-cli) from PATH or from .venv,
+                                     aimed at the running cluster's Redis
 
 Extra arguments go to the program underneath (devcluster, or pytest).
 """
@@ -23,6 +24,11 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / "python"
 
 
+# The extras whose installation brings everything ``extra`` needs: the test extra
+# includes the server one, so a .venv made for the tests runs the cluster as it is.
+INCLUDED_BY = {"server": ("server", "test")}
+
+
 def ensure_venv(extra: str) -> None:
     """Create .venv and install the project with ``extra``, unless already done."""
     if not PYTHON.exists():
@@ -30,7 +36,8 @@ def ensure_venv(extra: str) -> None:
         venv.EnvBuilder(with_pip=True).create(VENV)
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()[:16]
     stamp = VENV / f".dev-stamp-{extra}"
-    if stamp.exists() and stamp.read_text() == digest:
+    done = [VENV / f".dev-stamp-{name}" for name in INCLUDED_BY.get(extra, (extra,))]
+    if any(path.exists() and path.read_text() == digest for path in done):
         return
     ensure_icu_build_tools()
     print(f"installing the project with [{extra}] into {VENV}", flush=True)
@@ -112,10 +119,7 @@ def main() -> None:
         replace_with([str(PYTHON), "-m", "devcluster", *rest])
     if command == "redis-cli":
         ensure_venv("server")
-        finder = "from devcluster.redis_server import find_cli_binary; print(find_cli_binary())"
-        found = subprocess.run([str(PYTHON), "-c", finder], cwd=ROOT, capture_output=True,
-                               text=True, check=True)
-        replace_with([found.stdout.strip(), *rest])
+        replace_with([str(PYTHON), "-m", "devcluster.redis_cli", *rest])
     ensure_venv("test")
     lint()
     if command == "test":

@@ -1,6 +1,7 @@
 """``python -m devcluster``: Redis plus N chat nodes on fixed, printed ports, until Ctrl-C.
 
-Uses the Redis in ``REDIS_URL`` when set, else starts one (see ``redis_server``).
+Uses the Redis in ``REDIS_URL`` when set, else starts one (see ``redis_server``) and
+records it for ``dev.py redis-cli`` (see ``state_file``).
 Each node is started exactly as an operator would: ``python -m node ...``.
 
 The children run in sessions of their own, so the terminal's Ctrl-C (sent to the whole
@@ -15,7 +16,7 @@ import subprocess
 import sys
 import time
 
-from devcluster import processes
+from devcluster import processes, state_file
 from devcluster.processes import node_command, stop_processes
 from devcluster.redis_server import RedisServer, redis_url_from_env
 
@@ -80,8 +81,9 @@ def main() -> None:
             redis = RedisServer(port=args.redis_port, own_session=True)
             redis.start()
             redis_url = redis.url
-            pid = redis.process.pid if redis.process else "?"
-            print(f"started {redis.binary} (pid {pid}) on {redis_url}")
+            assert redis.process is not None
+            print(f"started {redis.binary} (pid {redis.process.pid}) on {redis_url}")
+            state_file.record(redis_url, redis.process.pid)  # for `dev.py redis-cli`
         for index in range(args.nodes):  # one by one: a Ctrl-C meanwhile stops those started
             nodes.append(start_node(index, redis_url, args))
         wait_healthy(nodes, args)
@@ -96,6 +98,7 @@ def main() -> None:
             signal.signal(signum, signal.SIG_IGN)
         stop_processes(nodes)
         if redis is not None:
+            state_file.forget()
             redis.stop()
 
 

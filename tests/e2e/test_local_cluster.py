@@ -15,13 +15,15 @@ from pathlib import Path
 import pytest
 import trio
 
-from devcluster.redis_server import ping
+from devcluster import state_file
+from devcluster.redis_server import RedisServer, ping
 from node import envelope
 from node.keys import Keys
 from tests.support.clients import TcpClient, starts
 from tests.support.processes import http_get
 
 KEY_PREFIX = "devtest"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _free_run(count: int) -> int:
@@ -72,9 +74,11 @@ def children_of(pid: int) -> list[int]:
 class DevCluster:
     """A running ``python -m devcluster``, everything it printed, and its children."""
 
-    def __init__(self, process: trio.Process, tcp: int, http: int, redis_port: int) -> None:
+    def __init__(self, process: trio.Process, tcp: int, http: int, redis_port: int,
+                 state_file: Path) -> None:
         self.process = process
         self.tcp, self.http, self.redis_port = tcp, http, redis_port
+        self.state_file = state_file
         self.printed = b""
         self.output_ended = trio.Event()
         self.children: list[int] = []
@@ -111,20 +115,29 @@ class DevCluster:
 StartDevCluster = Callable[..., Awaitable[DevCluster]]
 
 
+def devcluster_env(state_file: Path) -> dict[str, str]:
+    """No REDIS_URL (devcluster starts its own Redis), and a record of that Redis of
+    the test's own, never the one of a cluster a developer runs meanwhile."""
+    env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
+    return env | {"DEVCLUSTER_STATE_FILE": str(state_file)}
+
+
 @pytest.fixture
-async def start_devcluster(nursery: trio.Nursery) -> AsyncIterator[StartDevCluster]:
+async def start_devcluster(nursery: trio.Nursery,
+                           tmp_path: Path) -> AsyncIterator[StartDevCluster]:
     started: list[DevCluster] = []
 
     async def start(*args: str, nodes: int = 3, new_session: bool = False) -> DevCluster:
         tcp, http, redis_port = _free_run(nodes), _free_run(nodes), _free_run(1)
-        env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
+        state_file = tmp_path / f"devcluster-{len(started)}.json"
+        env = devcluster_env(state_file)
         command = [sys.executable, "-m", "devcluster", "--nodes", str(nodes),
                    "--tcp-port", str(tcp), "--http-port", str(http),
                    "--redis-port", str(redis_port), "--key-prefix", KEY_PREFIX, *args]
         process: trio.Process = await nursery.start(functools.partial(
             trio.run_process, command, check=False, env=env, start_new_session=new_session,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
-        cluster = DevCluster(process, tcp, http, redis_port)
+        cluster = DevCluster(process, tcp, http, redis_port, state_file)
         started.append(cluster)
         await cluster.read_until_ready()
         nursery.start_soon(cluster.collect)
@@ -256,3 +269,44 @@ async def test_a_terminal_signal_reaches_devcluster_alone_which_stops_nodes_then
     assert left(heard) == {"alice", "bob"}
     # The children are out of the terminal's reach: they stop when devcluster says so.
     assert [pid for pid, pgrp in groups.items() if pgrp == group] == []
+
+
+async def dev_py_redis_cli(env: dict[str, str], *args: str) -> list[str]:
+    """``python3 dev.py redis-cli ARGS``, as a developer types it; its output lines."""
+    result = await trio.run_process(
+        [sys.executable, str(ROOT / "dev.py"), "redis-cli", *args], env=env, check=False,
+        capture_stdout=True, capture_stderr=True)
+    assert result.returncode == 0, result.stderr.decode()
+    return result.stdout.decode().splitlines()
+
+
+async def test_dev_py_redis_cli_dials_the_redis_the_running_cluster_started(
+        start_devcluster: StartDevCluster, redis_server: RedisServer) -> None:
+    cluster = await start_devcluster(nodes=1)
+    env = devcluster_env(cluster.state_file)  # another terminal: no REDIS_URL either
+    assert await dev_py_redis_cli(env, "PING") == ["PONG"]
+    assert await dev_py_redis_cli(env, "CONFIG", "GET", "port") == [
+        "port", str(cluster.redis_port)]
+    # A server the user names wins.
+    assert await dev_py_redis_cli(env, "-p", str(redis_server.port), "CONFIG", "GET",
+                                  "port") == ["port", str(redis_server.port)]
+
+    cluster.process.send_signal(signal.SIGTERM)
+    assert await cluster.wait() == 0
+    assert not cluster.state_file.exists()
+
+
+async def test_dev_py_redis_cli_without_a_running_cluster_dials_REDIS_URL(
+        redis_server: RedisServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    record = tmp_path / "devcluster.json"
+    env = devcluster_env(record) | {"REDIS_URL": redis_server.url}
+    assert await dev_py_redis_cli(env, "CONFIG", "GET", "port") == [
+        "port", str(redis_server.port)]
+    # The record of a cluster killed outright (SIGKILL), whose Redis is gone too.
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    monkeypatch.setenv("DEVCLUSTER_STATE_FILE", str(record))
+    state_file.record("redis://127.0.0.1:1", gone.pid)
+    assert record.exists()
+    assert await dev_py_redis_cli(env, "CONFIG", "GET", "port") == [
+        "port", str(redis_server.port)]
