@@ -29,7 +29,9 @@ def parse_args(argv: list[str] | None = None) -> tuple[Options, bool]:
         parser.error("--ws takes a ws:// or wss:// URL")
     target = Target(host=args.host, port=args.port, ws_url=args.ws)
     interactive = sys.stdin.isatty() and sys.stdout.isatty() and not args.script
-    return Options(target=target, raw=args.raw, reconnect=args.reconnect), interactive
+    options = Options(target=target, raw=args.raw, reconnect=args.reconnect,
+                      fail_on_refused_login=not interactive)
+    return options, interactive
 
 
 async def _main(options: Options, interactive: bool) -> int:

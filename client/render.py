@@ -69,11 +69,13 @@ def is_reply(line: str) -> bool:
 
 
 class Conversation:
-    """Pairs replies with the commands sent, in order; knows who we are."""
+    """Pairs replies with the commands sent, in order; knows who we are, and whether
+    the server refused a ``login``."""
 
     def __init__(self) -> None:
         self._sent: deque[str] = deque()
         self.me: str | None = None
+        self.login_refused = False
 
     @property
     def waiting(self) -> int:
@@ -87,7 +89,9 @@ class Conversation:
         if not is_reply(line):
             return render_event(line)
         command = self._sent.popleft() if self._sent else None
-        if line.startswith("ok login "):
+        if line.startswith("error ") and command and command.split(" ", 1)[0] == "login":
+            self.login_refused = True
+        elif line.startswith("ok login "):
             self.me = line.split(" ", 2)[2]
         elif line == "ok logout":
             self.me = None

@@ -2,9 +2,10 @@
 
 Typed lines arrive on a channel; replies and events are shown through an
 ``Output``. When input ends (stdin EOF, Ctrl-D, Ctrl-C, ``/quit``) the client
-logs out if logged in, waits for the outstanding replies, and exits 0. A lost
-connection is reported and exits 1, or with ``reconnect`` is retried with
-backoff, logging in again under the same name.
+logs out if logged in, waits for the outstanding replies, and exits 0 (1 if a
+``login`` was refused and ``fail_on_refused_login``: a script that could not log
+in did not do its job). A lost connection is reported and exits 1, or with
+``reconnect`` is retried with backoff, logging in again under the same name.
 """
 
 from collections.abc import Callable
@@ -35,6 +36,8 @@ class Options:
     target: Target
     raw: bool = False
     reconnect: bool = False
+    # Scripted mode: end with status 1 if the server refused any `login`.
+    fail_on_refused_login: bool = False
     # Seconds between reconnect attempts; the last value repeats.
     backoff: tuple[float, ...] = BACKOFF
 
@@ -61,6 +64,7 @@ class Client:
         self.conversation = Conversation()
         self._replies_done = trio.Event()
         self._leaving = False
+        self.login_refused = False  # in any conversation, across reconnections
 
     def _notice(self, text: str, style: Style = Style.SYSTEM) -> None:
         self.output.notice(Shown(text, style))
@@ -69,6 +73,7 @@ class Client:
         if self.options.raw:
             self.output.raw(line)
         shown = self.conversation.received(line)
+        self.login_refused = self.login_refused or self.conversation.login_refused
         if shown is not None and not self.options.raw:
             self.output.show(shown)
         if self.conversation.waiting == 0:
@@ -150,7 +155,7 @@ class Client:
         while True:
             try:
                 if await self._connection(typed, name):
-                    return 0
+                    return 1 if self.options.fail_on_refused_login and self.login_refused else 0
                 attempt = 0
             except (LinkLost, BaseExceptionGroup) as error:
                 lost = _link_lost(error)

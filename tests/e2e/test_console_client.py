@@ -109,6 +109,22 @@ async def test_scripted_raw_mode_prints_protocol_lines(nodes: NodeRunner,
     assert replies == ["ok msg raw_user", "ok msgall", "ok logout"]
 
 
+@pytest.mark.parametrize("refused_name", ["taken", "no@way"], ids=["name_taken", "bad_name"])
+async def test_scripted_client_exits_1_when_a_login_was_refused(
+        nodes: NodeRunner, nursery: trio.Nursery, refused_name: str) -> None:
+    node = await nodes.start()
+    squatter = await TcpClient.connect(node.tcp_port)
+    await squatter.login("taken")
+    client = await start_client(nursery, "127.0.0.1", str(node.tcp_port))
+    await client.type(f"login {refused_name}\nlogin second_try\nwhoami\n")
+    assert await client.finish() == 1
+    [refusal] = [line for line in client.stdout if line.startswith("! ")]
+    assert refused_name in refusal
+    # The rest of the script ran as before.
+    assert "* you are second_try" in client.stdout
+    assert client.stdout[-1] == "* logged out"
+
+
 async def test_ctrl_c_logs_out_and_exits_cleanly(nodes: NodeRunner,
                                                 nursery: trio.Nursery) -> None:
     node = await nodes.start()

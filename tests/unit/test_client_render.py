@@ -47,6 +47,26 @@ def test_a_refused_login_leaves_us_anonymous() -> None:
     assert talk.received("error name_taken the name taken is taken; pick another").style \
         is Style.ERROR
     assert talk.me is None
+    assert talk.login_refused
+
+
+@pytest.mark.parametrize(("exchange", "refused"), [
+    ([("login alice", "ok login alice")], False),
+    ([("msg bob hi", "error not_logged_in log in first: login <name>")], False),
+    ([("login no@way", "error bad_name bad name 'no@way': '@' is not allowed")], True),
+    ([("login", "error usage expected: login <name>")], True),
+    # Once refused, a later login that works does not make the script a success.
+    ([("login taken", "error name_taken the name taken is taken; pick another"),
+      ("login other", "ok login other")], True),
+])
+def test_the_conversation_remembers_a_refused_login(exchange: list[tuple[str, str]],
+                                                    refused: bool) -> None:
+    talk = Conversation()
+    for command, _ in exchange:
+        talk.sent(command)
+    for _, reply in exchange:
+        talk.received(reply)
+    assert talk.login_refused is refused
 
 
 @pytest.mark.parametrize(("typed", "action"), [
