@@ -27,8 +27,36 @@ def _names(parts: list[str]) -> str:
     return ", ".join(parts)
 
 
+# `bye <reason>`: the server's last line before it closes the connection. The server
+# may add reasons; an unknown one is shown by its word.
+BYE_REASONS = {
+    "slow": "this client did not read its messages fast enough",
+    "name_taken": "someone else is now logged in with your name",
+    "shutdown": "the server is shutting down",
+    "idle": "you took too long to log in (or to finish a line)",
+    "server_full": "the server is full; try again later",
+}
+
+
+def bye_reason(line: str) -> str | None:
+    """The reason of a ``bye`` line ("" if it gives none); None for any other line."""
+    kind, _, rest = line.partition(" ")
+    return rest.partition(" ")[0] if kind == "bye" else None
+
+
+def render_bye(reason: str) -> Shown:
+    if reason in BYE_REASONS:
+        return Shown(f"! disconnected by the server: {BYE_REASONS[reason]}", Style.ERROR)
+    if reason:
+        return Shown(f"! disconnected by the server (reason: {reason})", Style.ERROR)
+    return Shown("! disconnected by the server", Style.ERROR)
+
+
 def render_event(line: str) -> Shown | None:
     """An event line (not a reply) for people; None for a line we do not know."""
+    reason = bye_reason(line)
+    if reason is not None:
+        return render_bye(reason)
     kind, _, rest = line.partition(" ")
     if kind in ("msg", "msgall"):
         sender, _, text = rest.partition(" ")

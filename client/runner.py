@@ -6,6 +6,8 @@ logs out if logged in, waits for the outstanding replies, and exits 0 (1 if a
 ``login`` was refused and ``fail_on_refused_login``: a script that could not log
 in did not do its job). A lost connection is reported and exits 1, or with
 ``reconnect`` is retried with backoff, logging in again under the same name.
+``bye <reason>`` from the server ends the connection the same way, reported with
+its reason; after ``bye name_taken`` the client never logs in again by itself.
 """
 
 from collections.abc import Callable
@@ -16,10 +18,13 @@ import trio
 
 from client.commands import Quit, Send, ShowHelp, interpret
 from client.link import Link, LinkLost, Target, connect
-from client.render import Conversation, Shown, Style
+from client.render import Conversation, Shown, Style, bye_reason, render_bye
 
 REPLY_TIMEOUT = 10.0
 BACKOFF = (0.5, 1, 2, 4, 8)
+# After these the client does not reconnect by itself: someone else holds our name
+# now, and logging in again under it would at best be refused, at worst take it back.
+FINAL_BYE_REASONS = frozenset({"name_taken"})
 
 
 class Output(Protocol):
@@ -42,14 +47,24 @@ class Options:
     backoff: tuple[float, ...] = BACKOFF
 
 
+class ServerBye(LinkLost):
+    """The server said ``bye <reason>``: it is closing this connection."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(render_bye(reason).text)
+        self.reason = reason
+
+
 def _link_lost(error: BaseException) -> LinkLost:
-    """The LinkLost inside ``error`` (trio wraps task errors in groups); else re-raise."""
+    """The LinkLost inside ``error`` (trio wraps task errors in groups); else re-raise.
+    A ServerBye wins over the broken link that may come with it: it says why."""
     if isinstance(error, LinkLost):
         return error
     if isinstance(error, BaseExceptionGroup):
         lost_group, rest = error.split(LinkLost)
         if rest is None and lost_group is not None:
-            leaf: BaseException = lost_group
+            bye_group, _ = lost_group.split(ServerBye)
+            leaf: BaseException = bye_group or lost_group
             while isinstance(leaf, BaseExceptionGroup):
                 leaf = leaf.exceptions[0]
             assert isinstance(leaf, LinkLost)
@@ -85,10 +100,20 @@ class Client:
         self._replies_done = trio.Event()
         await link.send(line)
 
+    async def _receive(self, link: Link) -> str:
+        """The next line from the server; ServerBye if it says goodbye."""
+        line = await link.receive()
+        reason = bye_reason(line)
+        if reason is not None:
+            if self.options.raw:
+                self.output.raw(line)
+            raise ServerBye(reason)
+        return line
+
     async def _read(self, link: Link) -> None:
         while True:
             try:
-                line = await link.receive()
+                line = await self._receive(link)
             except LinkLost:
                 if self._leaving and self.conversation.waiting == 0:
                     return  # the server closes after `ok logout`: that is the normal end
@@ -159,7 +184,12 @@ class Client:
                 attempt = 0
             except (LinkLost, BaseExceptionGroup) as error:
                 lost = _link_lost(error)
-                self._notice(f"! {lost}", Style.ERROR)
+                if isinstance(lost, ServerBye):
+                    self.output.notice(render_bye(lost.reason))
+                    if lost.reason in FINAL_BYE_REASONS:
+                        return 1
+                else:
+                    self._notice(f"! {lost}", Style.ERROR)
             if not self.options.reconnect:
                 return 1
             name = self.conversation.me or name

@@ -11,9 +11,13 @@ import uuid
 
 import pytest
 import trio
+from glide import GlideClient
 
+from devcluster.redis_server import RedisServer
+from node.keys import Keys
 from tests.support.clients import TcpClient, starts
 from tests.support.nodes import NodeRunner
+from tests.support.processes import NodeProcess, start_node_process
 
 CLIENT = [sys.executable, "-m", "client"]
 
@@ -140,17 +144,59 @@ async def test_ctrl_c_logs_out_and_exits_cleanly(nodes: NodeRunner,
     await watcher.expect("leave quitter")
 
 
-async def test_lost_connection_is_reported_with_a_nonzero_exit(nodes: NodeRunner,
-                                                              nursery: trio.Nursery) -> None:
-    node = await nodes.start()
+async def test_lost_connection_is_reported_with_a_nonzero_exit(
+        nursery: trio.Nursery, redis_server: RedisServer, key_prefix: str,
+        node_processes: list[NodeProcess]) -> None:
+    node = await start_node_process(nursery, redis_server.url, key_prefix, "doomed-node")
+    node_processes.append(node)
     client = await start_client(nursery, "127.0.0.1", str(node.tcp_port))
     await client.type("login doomed\n")
     await client.wait_for("* logged in as doomed")
-    await node.stop()
+    node.signal(signal.SIGKILL)  # gone without a word
+    await client.wait_for("! connection lost: the server closed the connection", client.stderr)
     with trio.fail_after(10):
-        code = await client.process.wait()
-    assert code == 1
-    assert client.stderr[-1] == "! connection lost: the server closed the connection"
+        assert await client.process.wait() == 1
+
+
+SHUTDOWN = "! disconnected by the server: the server is shutting down"
+
+
+@pytest.mark.parametrize("raw", [False, True], ids=["rendered", "raw"])
+async def test_a_stopping_node_says_why_and_the_client_exits_1(
+        nodes: NodeRunner, nursery: trio.Nursery, raw: bool) -> None:
+    node = await nodes.start()
+    client = await start_client(nursery, *(["--raw"] if raw else []),
+                                "127.0.0.1", str(node.tcp_port))
+    await client.type("login doomed\n")
+    await client.wait_for("ok login doomed" if raw else "* logged in as doomed")
+    await node.stop()
+    await client.wait_for(SHUTDOWN, client.stderr)  # instead of "! connection lost"
+    with trio.fail_after(10):
+        assert await client.process.wait() == 1
+    assert client.stderr == [SHUTDOWN]
+    if raw:
+        assert client.stdout[-1] == "bye shutdown"
+    else:
+        assert SHUTDOWN not in client.stdout
+
+
+async def test_after_bye_name_taken_the_client_does_not_take_the_name_back(
+        nodes: NodeRunner, nursery: trio.Nursery, redis: GlideClient) -> None:
+    node = await nodes.start(heartbeat_interval=0.1, heartbeat_ttl=1.0)
+    client = await start_client(nursery, "--reconnect", "127.0.0.1", str(node.tcp_port))
+    await client.type("login carol\n")
+    await client.wait_for("* logged in as carol")
+    keys = Keys(nodes.key_prefix)
+    # While the registry was gone (a network split), another node's session took the name.
+    await redis.delete([keys.users, keys.names])
+    await redis.hset(keys.names, {"carol": "Carol"})
+    await redis.hset(keys.users, {"Carol": "elsewhere"})
+    taken = "! disconnected by the server: someone else is now logged in with your name"
+    await client.wait_for(taken, client.stderr)
+    with trio.fail_after(10):  # it ends by itself, its input still open, --reconnect or not
+        assert await client.process.wait() == 1
+    assert client.stderr == [taken]  # no "reconnecting", no second login
+    assert await redis.hget(keys.users, "Carol") == b"elsewhere"
 
 
 async def test_reconnect_logs_in_again_with_the_same_name(nodes: NodeRunner,
@@ -164,8 +210,7 @@ async def test_reconnect_logs_in_again_with_the_same_name(nodes: NodeRunner,
     port = node_a.tcp_port
     await node_a.stop()
     await watcher.expect("leave phoenix")
-    await client.wait_for("! connection lost: the server closed the connection",
-                          client.stderr)
+    await client.wait_for(SHUTDOWN, client.stderr)
     await nodes.start(tcp_port=port)  # the node comes back on the same address
     await watcher.expect("join phoenix", timeout=15)
     await client.wait_for("* reconnected; logging in again as phoenix", client.stderr)

@@ -3,7 +3,7 @@
 import pytest
 
 from client.commands import HELP, Quit, Send, ShowHelp, interpret
-from client.render import Conversation, Shown, Style, render_event
+from client.render import Conversation, Shown, Style, bye_reason, render_event
 
 
 @pytest.mark.parametrize(("line", "shown"), [
@@ -17,6 +17,36 @@ from client.render import Conversation, Shown, Style, render_event
 ])
 def test_events_render_for_people(line: str, shown: Shown | None) -> None:
     assert render_event(line) == shown
+
+
+@pytest.mark.parametrize(("line", "text"), [
+    ("bye slow", "! disconnected by the server: this client did not read its messages "
+                 "fast enough"),
+    ("bye name_taken", "! disconnected by the server: someone else is now logged in with "
+                       "your name"),
+    ("bye shutdown", "! disconnected by the server: the server is shutting down"),
+    ("bye idle", "! disconnected by the server: you took too long to log in (or to finish "
+                 "a line)"),
+    ("bye server_full", "! disconnected by the server: the server is full; try again later"),
+    # A reason added to the server later, and a bye without one.
+    ("bye maintenance", "! disconnected by the server (reason: maintenance)"),
+    ("bye", "! disconnected by the server"),
+])
+def test_bye_renders_for_people_as_an_error(line: str, text: str) -> None:
+    assert render_event(line) == Shown(text, Style.ERROR)
+    assert Conversation().received(line) == Shown(text, Style.ERROR)  # an event, not a reply
+
+
+@pytest.mark.parametrize(("line", "reason"), [
+    ("bye shutdown", "shutdown"),
+    ("bye name_taken", "name_taken"),
+    ("bye", ""),
+    ("byebye", None),
+    ("msgall alice bye all", None),
+    ("msg bob bye", None),
+])
+def test_bye_reason(line: str, reason: str | None) -> None:
+    assert bye_reason(line) == reason
 
 
 def test_replies_pair_with_the_commands_that_caused_them() -> None:
