@@ -46,8 +46,9 @@ def print_table(redis_url: str, args: argparse.Namespace) -> None:
     print("Ctrl-C stops everything.\n", flush=True)
 
 
-# Ctrl-C, `kill PID`, and the terminal closing (its shell sends SIGHUP to each job).
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# Ctrl-C, Ctrl-\, `kill PID`, and the terminal closing (its shell sends SIGHUP to each
+# job).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP)
 
 
 def _stop_on_signals() -> None:

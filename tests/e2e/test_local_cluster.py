@@ -228,14 +228,14 @@ def left(payloads: list[bytes]) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGHUP],
-                         ids=["ctrl-c", "terminal-closed"])
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGQUIT, signal.SIGHUP],
+                         ids=["ctrl-c", "ctrl-backslash", "terminal-closed"])
 async def test_a_terminal_signal_reaches_devcluster_alone_which_stops_nodes_then_redis(
         start_devcluster: StartDevCluster, nursery: trio.Nursery,
         stop_signal: signal.Signals) -> None:
     # A shell runs a command as a job in its own process group. A terminal sends
-    # Ctrl-C's SIGINT to that whole group; when the terminal closes, the shell sends
-    # SIGHUP to each of its jobs' groups.
+    # Ctrl-C's SIGINT (Ctrl-\'s SIGQUIT) to that whole group; when the terminal closes,
+    # the shell sends SIGHUP to each of its jobs' groups.
     cluster = await start_devcluster(nodes=2, new_session=True)
     group = cluster.process.pid
     children = cluster.children
