@@ -188,8 +188,9 @@ async def test_after_bye_name_taken_the_client_does_not_take_the_name_back(
     await client.wait_for("* logged in as carol")
     keys = Keys(nodes.key_prefix)
     # While the registry was gone (a network split), another node's session took the name.
-    await redis.delete([keys.users, keys.names])
+    await redis.delete([keys.users, keys.names, keys.claims])
     await redis.hset(keys.names, {"carol": "Carol"})
+    await redis.hset(keys.claims, {"carol": "another-session"})
     await redis.hset(keys.users, {"Carol": "elsewhere"})
     taken = "! disconnected by the server: someone else is now logged in with your name"
     await client.wait_for(taken, client.stderr)
