@@ -13,12 +13,13 @@ from typing import Any
 
 import trio
 from glide import (
+    AdvancedGlideClientConfiguration,
     BackoffStrategy,
-    ExpirySet,
-    ExpiryType,
     GlideClient,
     GlideClientConfiguration,
     GlideError,
+    Logger,
+    LogLevel,
     NodeAddress,
     Script,
     ServerCredentials,
@@ -39,6 +40,10 @@ class ClusterUnavailable(Exception):
     """Redis could not be reached, or answered with an error, within the timeout."""
 
 
+class RegistryRecovering(ClusterUnavailable):
+    """Redis lost its data moments ago; claims wait while nodes re-assert their users."""
+
+
 class NameLost(Exception):
     """The session's claim token no longer holds its name in Redis (the node was reaped
     while cut off or paused, perhaps the name claimed by someone else): nothing was
@@ -55,7 +60,15 @@ _DELIVER = _script("deliver")
 _BROADCAST = _script("broadcast")
 _REAP = _script("reap")
 _REASSERT = _script("reassert")
+_HEARTBEAT = _script("heartbeat")
 REASSERT_CHUNK = 500  # sessions per reassert.lua call, to keep each script short
+# glide reconnects after 50 ms, doubling for this many attempts, then at that pace
+# (800 ms) for ever: a node is back within about a second of Redis.
+RECONNECT_STEPS = 4
+# How often glide checks that the subscriptions it wants are the ones Redis has, and
+# resubscribes if not (its default, about 3 s, is how long a node stays deaf after a
+# Redis restart).
+PUBSUB_RECONCILE_MS = 200
 
 
 def _text(value: Any) -> str:
@@ -90,8 +103,11 @@ class Cluster:
         await self._call("ping", self._client.ping)
 
     async def claim(self, claim: Claim) -> ClaimOutcome:
-        result = await self._script("claim", _CLAIM, self._user_keys(), [
+        keys = [*self._user_keys(), self.keys.recovering, self.keys.registry_marker]
+        result = await self._script("claim", _CLAIM, keys, [
             claim.folded, claim.skeleton, claim.display, self.node_id, claim.token])
+        if result[0] == -1:
+            raise RegistryRecovering("Redis lost its data; nodes are re-asserting their users")
         if result[0] == 0:
             return ClaimOutcome(won=False, holder=_text(result[1]))
         return ClaimOutcome(won=True, users=[_text(u) for u in result[1]])
@@ -130,13 +146,21 @@ class Cluster:
         entries = await self._call("hgetall", self._client.hgetall, self.keys.users)
         return {_text(name): _text(node) for name, node in entries.items()}
 
-    async def heartbeat(self, ttl: float) -> None:
-        """Mark this node alive for ``ttl`` seconds and make sure it is listed."""
-        await self._call("sadd", self._client.sadd, self.keys.nodes, [self.node_id])
-        await self._call(
-            "set", self._client.set, self.keys.node_alive(self.node_id), self.node_id,
-            expiry=ExpirySet(ExpiryType.MILLSEC, int(ttl * 1000)),
-        )
+    async def heartbeat(self, ttl: float, recovery_window: float, *, running: bool) -> bool:
+        """Mark this node alive for ``ttl`` seconds and make sure it is listed. True if
+        Redis had lost the registry while this node was ``running`` (heartbeat.lua)."""
+        keys = self.keys
+        lost = await self._script(
+            "heartbeat", _HEARTBEAT,
+            [keys.nodes, keys.node_alive(self.node_id), keys.registry_marker, keys.recovering],
+            [self.node_id, str(int(ttl * 1000)), str(int(recovery_window * 1000)),
+             "running" if running else "starting"])
+        return lost == 1
+
+    async def still_registered(self) -> bool:
+        """Is this node's alive key there? Gone: Redis lost it, or survivors reaped us."""
+        return bool(await self._call("exists", self._client.exists,
+                                     [self.keys.node_alive(self.node_id)]))
 
     async def reap_node(self, node_id: str, *, force: bool = False) -> list[str]:
         """Remove the users of ``node_id`` (if its heartbeat expired, or ``force``)."""
@@ -144,21 +168,23 @@ class Cluster:
         removed = await self._script("reap", _REAP, keys, [node_id, "force" if force else "check"])
         return [_text(name) for name in removed]
 
-    async def reassert(self, claims: list[Claim]) -> tuple[list[Claim], list[Claim]]:
+    async def reassert(self, claims: list[Claim]
+                       ) -> tuple[list[Claim], list[tuple[Claim, str]]]:
         """Re-register the sessions this node still serves where Redis lost them.
-        Returns (the restored, those whose name someone else holds now)."""
+        Returns (the restored, and for those whose name or a look-alike someone else
+        holds now: the claim and that holder's display name)."""
         restored: list[Claim] = []
-        taken: list[Claim] = []
+        taken: list[tuple[Claim, str]] = []
         for start in range(0, len(claims), REASSERT_CHUNK):
             chunk = claims[start:start + REASSERT_CHUNK]
             args = [self.node_id] + [part for claim in chunk for part in (
                 claim.folded, claim.skeleton, claim.display, claim.token)]
             statuses = await self._script("reassert", _REASSERT, self._user_keys(), args)
             for claim, status in zip(chunk, statuses, strict=True):
-                if status == 1:
+                if isinstance(status, bytes | str):
+                    taken.append((claim, _text(status)))
+                elif status == 1:
                     restored.append(claim)
-                elif status == 2:
-                    taken.append(claim)
         return restored, taken
 
     async def silent_nodes(self) -> list[str]:
@@ -204,7 +230,10 @@ def _configuration(target: RedisTarget, timeout: float, name: str,
         credentials=credentials,
         database_id=target.database,
         request_timeout=int(timeout * 1000),
-        reconnect_strategy=BackoffStrategy(num_of_retries=8, factor=50, exponent_base=2),
+        reconnect_strategy=BackoffStrategy(num_of_retries=RECONNECT_STEPS, factor=50,
+                                           exponent_base=2),
+        advanced_config=AdvancedGlideClientConfiguration(
+            pubsub_reconciliation_interval=PUBSUB_RECONCILE_MS),
         client_name=name,
         pubsub_subscriptions=pubsub,
     )
@@ -223,6 +252,9 @@ async def open_cluster(
     target: RedisTarget, keys: Keys, node_id: str, timeout: float
 ) -> AsyncIterator[tuple[Cluster, Subscription]]:
     """Connect the command and subscriber clients; close both on exit."""
+    # glide's own log goes to stderr with colours, a line per failed request while
+    # Redis is away: our log already says what failed, once. Keep only its errors.
+    Logger.set_logger_config(LogLevel.ERROR)
     channels = {keys.broadcast_channel, keys.node_channel(node_id)}
     commands = await _connect(_configuration(target, timeout, f"chat-{node_id}"), timeout)
     try:

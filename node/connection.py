@@ -17,7 +17,7 @@ import trio
 
 from node import envelope
 from node.claim import Claim
-from node.cluster import ClusterUnavailable, NameLost
+from node.cluster import ClusterUnavailable, NameLost, RegistryRecovering
 from node.names import fold_name
 from node.outbox import Outbox
 from node.protocol import ByeReason, Rejected, bye_line, news_for_newcomer
@@ -163,7 +163,7 @@ class Connection:
             return None
         except (ClusterUnavailable, trio.TooSlowError) as exc:
             log.error("%s: %s", self.peer, exc or "the chat store did not answer in time")
-            return self._session.fail(op)
+            return self._session.fail(op, recovering=isinstance(exc, RegistryRecovering))
         return self._session.complete(op, outcome)
 
     async def _wait_for_lease(self, deadline: float) -> None:
@@ -199,6 +199,9 @@ class Connection:
         restored, taken = await services.cluster.reassert([claim])
         if taken:
             self.drop(ByeReason.NAME_TAKEN)
+            [(_, holder)] = taken
+            if holder != claim.display:  # others listed this spelling: take it off
+                await services.announcer.leave(claim.display)
             return False
         if restored:
             await services.announcer.join(claim.display)
@@ -256,24 +259,33 @@ class Connection:
         services.local_users.remove(claim.folded, self)
         if services.stopping:
             return  # the node releases all its users at once
-        with trio.CancelScope(shield=True), trio.move_on_after(services.config.redis_timeout * 2):
-            try:
-                if await services.cluster.release(claim):
-                    await services.announcer.leave(claim.display)
-            except ClusterUnavailable as exc:
-                log.error("could not release %s, will retry: %s", claim.display, exc)
-                services.unreleased.add(claim)
+        released = await self._release(claim)
+        if released:
+            with trio.CancelScope(shield=True), \
+                    trio.move_on_after(services.config.redis_timeout):
+                await services.announcer.leave(claim.display)
         log.info("%s logged out %s", self.peer, claim.display)
 
     async def _release_unanswered(self, claim: Claim) -> None:
         """Undo a claim whose answer never reached us; nobody was told of the join.
         (Redis runs it after the claim: both go in order on one connection.)"""
+        await self._release(claim)
+
+    async def _release(self, claim: Claim) -> bool:
+        """Release ``claim``, shielded and time-limited; True if it was released. If
+        Redis did not answer, the liveness loop retries it (``unreleased``)."""
         services = self._services
-        with trio.CancelScope(shield=True), trio.move_on_after(services.config.redis_timeout):
+        answered, released = False, False
+        with trio.CancelScope(shield=True), \
+                trio.move_on_after(services.config.redis_timeout * 2):
             try:
-                await services.cluster.release(claim)
-            except ClusterUnavailable:
-                services.unreleased.add(claim)
+                released = await services.cluster.release(claim)
+                answered = True
+            except ClusterUnavailable as exc:
+                log.error("could not release %s, will retry: %s", claim.display, exc)
+        if not answered:
+            services.unreleased.add(claim)
+        return released
 
 
 # How long a client turned away gets to take its one `bye` line.

@@ -8,6 +8,8 @@ Data model (prefix ``chat`` by default):
   {p}:nodes              set   ids of nodes that registered
   {p}:node:{id}:users    hash  folded name -> skeleton, held by that node (for cleanup)
   {p}:node:{id}:alive    string with a TTL, refreshed by the node's heartbeat
+  {p}:registry           string, no TTL: set by the first heartbeat; gone = data lost
+  {p}:recovering         string with a TTL: claims wait while nodes re-assert their users
 Channels:
   {p}:broadcast          msgall, join and leave envelopes for every node
   {p}:node:{id}          direct messages for the users held by that node
@@ -35,6 +37,14 @@ class Keys:
     @property
     def claims(self) -> str:
         return f"{self.prefix}:claims"
+
+    @property
+    def registry_marker(self) -> str:
+        return f"{self.prefix}:registry"
+
+    @property
+    def recovering(self) -> str:
+        return f"{self.prefix}:recovering"
 
     @property
     def nodes(self) -> str:

@@ -119,8 +119,12 @@ class Session:
         users = protocol.event_line("users", *sort_names(outcome.users))
         return Reply([protocol.ok_line("login", op.name), users])
 
-    def fail(self, op: Operation) -> Reply:
-        """The reply when the cluster's store could not be reached for ``op``."""
+    def fail(self, op: Operation, recovering: bool = False) -> Reply:
+        """The reply when the cluster's store could not be reached for ``op``, or (a
+        login) while it recovers from losing its data."""
+        if recovering:
+            return _error(ErrorCode.UNAVAILABLE, "the chat store is recovering from a "
+                                                 "restart; try again in a few seconds")
         return _error(ErrorCode.UNAVAILABLE, "the chat store is unreachable; try again shortly")
 
 

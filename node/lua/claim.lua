@@ -1,8 +1,16 @@
 -- Claim a user name for one session, atomically across the cluster. Refused while the
 -- same name (folded) or a name that looks like it (skeleton) is online.
--- KEYS: names hash, skeletons hash, claims hash, users hash, this node's user hash
+-- While Redis recovers from losing its data (heartbeat.lua: the registry marker is gone,
+-- or the recovery window is open), nothing is claimed: the connected users' nodes put
+-- their names back first.
+-- KEYS: names hash, skeletons hash, claims hash, users hash, this node's user hash,
+--       recovery window key, registry marker
 -- ARGV: folded name, skeleton, display name, node id, claim token
--- Returns {1, all display names} on success, {0, the online name in the way} if taken.
+-- Returns {1, all display names} on success, {0, the online name in the way} if taken,
+-- {-1} during a recovery window.
+if redis.call('EXISTS', KEYS[6]) == 1 or redis.call('EXISTS', KEYS[7]) == 0 then
+  return {-1}
+end
 local holder = redis.call('HGET', KEYS[1], ARGV[1])
 if not holder then
   local lookalike = redis.call('HGET', KEYS[2], ARGV[2])

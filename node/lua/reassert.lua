@@ -3,24 +3,25 @@
 -- A session whose name, or a look-alike of it, someone else holds now is not restored.
 -- KEYS: names hash, skeletons hash, claims hash, users hash, this node's user hash
 -- ARGV: node id, then for each session: folded name, skeleton, display name, claim token
--- Returns one status per session: 0 = in place, 1 = restored, 2 = held by someone else.
+-- Returns one status per session: 0 = in place, 1 = restored, or (taken) the display
+-- name of whoever holds that name or a look-alike of it now.
 local statuses = {}
 for i = 2, #ARGV, 4 do
   local folded, skeleton, display, token = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local status
   if redis.call('HGET', KEYS[3], folded) == token then
     status = 0
-  elseif redis.call('HEXISTS', KEYS[1], folded) == 1 then
-    status = 2
   else
-    local lookalike = redis.call('HGET', KEYS[2], skeleton)
-    if lookalike and lookalike ~= folded and redis.call('HEXISTS', KEYS[1], lookalike) == 1 then
-      status = 2
-    else
-      status = 1
+    status = redis.call('HGET', KEYS[1], folded)
+    if not status then
+      local lookalike = redis.call('HGET', KEYS[2], skeleton)
+      if lookalike and lookalike ~= folded then
+        status = redis.call('HGET', KEYS[1], lookalike)
+      end
     end
+    status = status or 1
   end
-  if status ~= 2 then  -- ours: make sure every entry is there, a partial loss included
+  if type(status) == 'number' then  -- ours: make sure every entry is there, a partial loss too
     redis.call('HSET', KEYS[1], folded, display)
     redis.call('HSET', KEYS[2], skeleton, folded)
     redis.call('HSET', KEYS[3], folded, token)

@@ -155,7 +155,9 @@ async def test_a_name_claimed_elsewhere_meanwhile_disconnects_the_old_holder(
     await redis.hset(f"{prefix}:names", {"carol": "Carol"})
     await redis.hset(f"{prefix}:claims", {"carol": "another-session"})
     await redis.hset(f"{prefix}:users", {"Carol": "elsewhere"})
-    # The old holder is told why, in one last line, and closed.
+    # The old holder is told why, in one last line, and closed; the others are told its
+    # spelling left (the new holder spells it "Carol": keyed exactly, lists keep both).
     assert await holder.closed() == ["bye name_taken"]
+    await watcher.expect("leave carol")
     await _wait_for_registry(redis, prefix, {"Carol": "elsewhere", "watcher": node.node_id})
     assert await watcher.request("whoami") == "ok whoami watcher"

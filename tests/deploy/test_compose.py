@@ -94,6 +94,15 @@ def test_redis_is_pinned_and_health_checked(services: dict[str, Any]) -> None:
     assert redis["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
 
 
+def test_redis_keeps_its_data_across_restarts_on_a_volume(services: dict[str, Any]) -> None:
+    """An ordinary restart must not be an empty one: append-only file in /data, a volume."""
+    command = services["redis"]["command"]
+    assert command[command.index("--appendonly") + 1] == "yes"
+    volumes = services["redis"]["volumes"]
+    assert any(str(v).split(":")[1] == "/data" for v in volumes if isinstance(v, str)) or any(
+        isinstance(v, dict) and v.get("target") == "/data" for v in volumes), volumes
+
+
 def test_three_nodes_wait_for_a_healthy_redis_with_distinct_ids_and_ports(
         services: dict[str, Any]) -> None:
     published = []

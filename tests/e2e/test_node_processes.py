@@ -117,37 +117,94 @@ async def test_healthz_turns_503_when_redis_goes_away(nursery: trio.Nursery, key
 
 async def test_a_redis_restart_heals_presence_and_messaging(
         nursery: trio.Nursery, key_prefix: str, node_processes: list[NodeProcess]) -> None:
+    """Redis killed and restarted empty, nodes at their default heartbeat (5 s): each
+    node notices at once, chat across nodes works again within 2 s of Redis accepting
+    connections, the connected users are back in the registry by then, and nobody can
+    take a connected user's name in between."""
     redis = RedisServer().start()
     try:
-        fast = ("--heartbeat-interval", "0.2", "--heartbeat-ttl", "1")
         for node_id in ("r1", "r2"):
             node_processes.append(await start_node_process(nursery, redis.url, key_prefix,
-                                                      node_id, *fast))
+                                                          node_id))
         alice = await TcpClient.connect(node_processes[0].tcp_port)
         bob = await TcpClient.connect(node_processes[1].tcp_port)
+        thief = await TcpClient.connect(node_processes[1].tcp_port)
         await alice.login("alice")
         await bob.login("bob")
-        redis.stop()  # no persistence: the registry is gone for good
-        redis = RedisServer(port=redis.port).start()
-        # Healing as users see it: glide reconnects (commands first, subscriptions a few
-        # seconds later; pub/sub in between is lost), heartbeats re-register the users.
-        attempt = 0
-        with trio.fail_after(30):
-            while True:
-                attempt += 1
-                if await alice.request(f"msgall ping {attempt}", timeout=10) == "ok msgall":
-                    with trio.move_on_after(1):
-                        await bob.expect(f"msgall alice ping {attempt}")
-                        break
-        for node in node_processes:  # each node says it is whole again once it hears itself
-            with trio.fail_after(20):
-                while (await http_get(node.http_port, "/healthz"))[0] != 200:
-                    await trio.sleep(0.1)  # polling /healthz with a deadline
-        assert await alice.request("userlist") == "ok userlist alice bob"
+        assert redis.process is not None
+        redis.process.kill()  # SIGKILL, no persistence: the registry is gone for good
+        redis.process.wait()
+        redis = RedisServer(port=redis.port).start()  # returns once it answers PING
+        back = trio.current_time()
+        stolen: list[str] = []
+
+        async def try_to_steal_alice() -> None:
+            while True:  # as fast as the node answers, from the moment Redis is back
+                reply = await thief.request("login ALICE")
+                if reply.startswith("ok login"):
+                    stolen.append(reply)
+                    return
+
+        async with trio.open_nursery() as thieves:
+            thieves.start_soon(try_to_steal_alice)
+            with trio.fail_after(2):  # chat across nodes, within 2 s of Redis being back
+                attempt = 0
+                while True:
+                    attempt += 1
+                    if await alice.request(f"msgall ping {attempt}") == "ok msgall":
+                        with trio.move_on_after(0.2):
+                            await bob.expect(f"msgall alice ping {attempt}")
+                            break
+                while await bob.request("userlist") != "ok userlist alice bob":
+                    await trio.sleep(0.05)  # polling the registry with a deadline
+            # Keep trying for the whole recovery window and beyond: never given away.
+            with trio.move_on_after(3):
+                await trio.sleep_forever()  # the thief's observation window
+            thieves.cancel_scope.cancel()
+        assert stolen == []
+        assert trio.current_time() - back < 6
         assert await alice.request("msg bob you are back") == "ok msg bob"
         assert await bob.expect(starts("msg ")) == "msg alice you are back"
         assert await bob.request("msgall all good") == "ok msgall"
         await alice.expect("msgall bob all good")
+        for node in node_processes:  # each node says it is whole again
+            with trio.fail_after(10):
+                while (await http_get(node.http_port, "/healthz"))[0] != 200:
+                    await trio.sleep(0.1)  # polling /healthz with a deadline
+    finally:
+        redis.stop()
+
+
+async def test_with_redis_frozen_every_command_fails_once_within_the_timeout(
+        nursery: trio.Nursery, key_prefix: str, node_processes: list[NodeProcess]) -> None:
+    """Redis stopped (SIGSTOP: connections stay open, nothing answers): each command
+    gets exactly one reply, `error unavailable`, within --redis-timeout."""
+    redis = RedisServer().start()
+    assert redis.process is not None
+    try:
+        node = await start_node_process(nursery, redis.url, key_prefix, "frozen",
+                                        "--redis-timeout", "0.5")
+        node_processes.append(node)
+        user = await TcpClient.connect(node.tcp_port)
+        await user.login("user")
+        newcomer = await TcpClient.connect(node.tcp_port)
+        redis.process.send_signal(signal.SIGSTOP)
+        try:
+            for client, command in ((newcomer, "login newcomer"), (user, "msgall hello"),
+                                    (user, "msg user hi"), (user, "userlist")):
+                started = trio.current_time()
+                reply = await client.request(command, timeout=5)
+                assert reply.startswith("error unavailable"), (command, reply)
+                assert trio.current_time() - started < 0.5 + 0.4, command
+            assert await user.request("whoami") == "ok whoami user"  # answered locally
+            # Exactly one reply each: nothing more arrives for the commands above.
+            await newcomer.send("whoami")
+            assert await newcomer.next_line() == "error not_logged_in log in first: login <name>"
+        finally:
+            redis.process.send_signal(signal.SIGCONT)
+        with trio.fail_after(10):
+            while (await newcomer.request("login newcomer")) != "ok login newcomer":
+                await trio.sleep(0.1)  # retrying as a user would, with a deadline
     finally:
         redis.stop()
 
