@@ -1,5 +1,7 @@
 // The browser chat page: one WebSocket to /ws on the host that served the page,
-// speaking the same line protocol as the TCP clients (one line per frame).
+// speaking the same line protocol as the TCP clients (one line per frame). The socket
+// is opened to log in and held only while logged in (or trying to): the node closes
+// connections that do not log in in time, so an idle login form holds none.
 // Everything from the network is shown with textContent, never parsed as HTML.
 "use strict";
 
@@ -15,14 +17,14 @@
   const state = {
     ws: null,
     me: null,          // our name once logged in
-    wanted: null,      // the name to log in with (again, after a reconnect)
+    wanted: null,      // the name to log in with (again, after a reconnect); null: stay offline
     pending: [],       // commands sent, waiting for their one reply each (in order)
     online: new Map(), // folded name -> display name
     target: null,      // whom Enter sends to; null means everyone
     attempt: 0,        // reconnect attempts since the connection last worked
     offline: false,    // this outage is already reported (one line, not one per attempt)
     bye: null,         // the reason in the server's `bye` on this connection, if it sent one
-    leaving: false,    // logout or `bye name_taken`: reconnect at once, without logging in
+    retry: null,       // the timer of the next reconnect attempt
   };
 
   // What the page says for `bye <reason>`, the server's last line before it closes.
@@ -53,6 +55,7 @@
 
   // ---- the connection --------------------------------------------------
   function connect() {
+    clearTimeout(state.retry);
     setStatus(state.attempt ? "reconnecting…" : "connecting…");
     const ws = new WebSocket(wsUrl());
     let opened = false;
@@ -68,9 +71,8 @@
     ws.onclose = () => {
       if (state.ws !== ws) return;
       state.ws = null;
-      if (state.leaving) {
-        state.leaving = false;
-        connect();
+      if (state.wanted === null) {
+        setStatus("not connected");
         return;
       }
       // A connection that worked restarts the backoff, unless the server turned it away.
@@ -84,12 +86,26 @@
     const delay = Math.min(500 * 2 ** state.attempt, 10000);
     state.attempt += 1;
     setStatus(`connection lost${why} — reconnecting in ${Math.ceil(delay / 1000)}s…`, true);
-    if (state.me && !state.offline) {
+    if (state.me === null) {
+      view.loginError.textContent = `Could not log in${why || ": the connection failed"}. `
+        + "Trying again…";
+    } else if (!state.offline) {
       state.offline = true;
       addLine("system error", `Connection lost${why}. Reconnecting…`);
       forgetOnline();
     }
-    setTimeout(connect, delay);
+    state.retry = setTimeout(connect, delay);
+  }
+
+  // Stay offline until the login form is used again.
+  function disconnect() {
+    const ws = state.ws;
+    state.ws = null;
+    state.wanted = null;
+    state.attempt = 0;
+    clearTimeout(state.retry);
+    setStatus("not connected");
+    if (ws) ws.close();
   }
 
   function send(line) {
@@ -133,7 +149,7 @@
     if (!ok) {
       const relogin = state.me !== null;
       state.me = null;
-      state.wanted = null;
+      disconnect();
       showLogin(relogin ? `Could not log in again: ${errorText}` : errorText);
       return;
     }
@@ -148,8 +164,7 @@
 
   function loggedOut() {
     state.me = null;
-    state.wanted = null;
-    state.leaving = true;
+    disconnect();
     showLogin("");
   }
 
@@ -187,8 +202,7 @@
     // under it by ourselves would take it back from them.
     const name = state.me ?? state.wanted;
     state.me = null;
-    state.wanted = null;
-    state.leaving = true;
+    disconnect();
     showLogin(`Someone else is now using the name ${name}, so you were logged out here. `
       + "Pick a name to log in again.");
   }
@@ -290,7 +304,9 @@
     }
     view.loginError.textContent = "";
     state.wanted = name;
-    if (state.ws && state.ws.readyState === WebSocket.OPEN) send(`login ${name}`);
+    if (state.ws === null) connect();  // now, even if a retry was due later
+    else if (state.ws.readyState === WebSocket.OPEN) send(`login ${name}`);
+    // else the socket is opening, and logs in as state.wanted once open
   });
 
   view.sendForm.addEventListener("submit", (event) => {
@@ -315,6 +331,4 @@
 
   view.target.addEventListener("click", () => setTarget(null));
   view.logout.addEventListener("click", () => send("logout"));
-
-  connect();
 })();

@@ -3,7 +3,7 @@ processes and a real Redis: what a person sees and does."""
 
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -45,15 +45,34 @@ def cluster(redis_server: RedisServer) -> Iterator[list[NodeProc]]:
 
 
 @pytest.fixture
+def start_node(redis_server: RedisServer) -> Iterator[Callable[..., NodeProc]]:
+    """Starts nodes with extra flags (one key prefix per test); stops them afterwards."""
+    prefix = f"b{uuid.uuid4().hex[:10]}"
+    started: list[NodeProc] = []
+
+    def start(node_id: str, *extra: str) -> NodeProc:
+        started.append(NodeProc(redis_server.url, prefix, node_id, extra=extra))
+        return started[-1].start()
+
+    yield start
+    for node in started:
+        node.stop()
+
+
+@pytest.fixture
 def pages(browser):  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": 1000, "height": 650})
     context.set_default_timeout(TIMEOUT_MS)
     dialogs: list[str] = []
     opened = []
 
-    def open_page(url: str):  # type: ignore[no-untyped-def]
+    def open_page(url: str, on_websocket: Callable[[object], None] | None = None):  # type: ignore[no-untyped-def]
+        """A new page at ``url``; ``on_websocket`` sees every WebSocket it opens, from
+        the start."""
         page = context.new_page()
         page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        if on_websocket is not None:
+            page.on("websocket", on_websocket)
         page.goto(url)
         opened.append(page)
         return page
@@ -382,3 +401,79 @@ def test_outage_shows_one_line_and_no_stale_online_list(cluster, pages) -> None:
         newcomer.expect("msgall steady back again")
     finally:
         newcomer.close()
+
+
+def no_websocket_for(page, seconds: float) -> None:  # type: ignore[no-untyped-def]
+    """Watch ``page`` for ``seconds``; fail at once if it opens a WebSocket meanwhile.
+
+    A bounded observation window, not a sleep standing in for a condition: "nothing
+    was opened" cannot be seen any sooner, and an opened socket ends the wait early."""
+    try:
+        socket = page.wait_for_event("websocket", timeout=seconds * 1000)
+    except playwright_sync.TimeoutError:
+        return
+    raise AssertionError(f"the page opened a WebSocket to {socket.url}")
+
+
+def wait_closed(websocket) -> None:  # type: ignore[no-untyped-def]
+    if not websocket.is_closed():
+        websocket.wait_for_event("close")
+
+
+class SocketLog:
+    """The WebSockets a page opens and every line the server sent on them."""
+
+    def __init__(self) -> None:
+        self.sockets: list[object] = []
+        self.received: list[str] = []
+
+    def __call__(self, socket) -> None:  # type: ignore[no-untyped-def]
+        self.sockets.append(socket)
+        socket.on("framereceived", lambda payload: self.received.append(payload))
+
+
+def test_login_form_holds_no_connection(start_node, pages) -> None:  # type: ignore[no-untyped-def]
+    # This node closes a connection that has not logged in within 1 s with `bye idle`.
+    node = start_node("web-idle", "--login-timeout", "1")
+    open_page, _ = pages
+    log = SocketLog()
+    sockets = log.sockets
+    page = open_page(node.url, log)
+    status = page.locator("#status")
+    # More than twice the login timeout: a socket opened at load would have been closed
+    # (bye idle) and opened again by now.
+    no_websocket_for(page, 2.5)
+    assert sockets == []
+    expect(status).to_have_text("not connected")
+    expect(page.locator("body")).not_to_contain_text("did not log in in time")
+
+    term = LineSocket(node.tcp_port)
+    try:
+        term.send("login holder")
+        term.expect("ok login holder")
+        # A refused name: the page says why and lets go of the socket it opened for it.
+        page.get_by_label("Name").fill("HOLDER")
+        page.get_by_role("button", name="Join the chat").click()
+        expect(page.get_by_role("alert")).to_have_text("the name HOLDER is taken; pick another")
+        assert len(sockets) == 1
+        wait_closed(sockets[0])
+        no_websocket_for(page, 2.5)
+        expect(status).to_have_text("not connected")
+
+        login(page, "patient")  # one socket, opened on submit; and the chat works
+        assert len(sockets) == 2
+        term.send("msgall hello patient")
+        expect(page.locator("#messages li.broadcast")).to_have_text(["holderhello patient"])
+        send(page, "hi holder")
+        term.expect("msgall patient hi holder")
+
+        page.get_by_role("button", name="Log out").click()  # back to the form: offline
+        expect(page.get_by_label("Name")).to_be_visible()
+        term.expect("leave patient")
+        wait_closed(sockets[1])
+        no_websocket_for(page, 2.5)
+        expect(status).to_have_text("not connected")
+        expect(page.locator("body")).not_to_contain_text("did not log in in time")
+    finally:
+        term.close()
+    assert "bye idle" not in log.received  # no socket was left open on the form

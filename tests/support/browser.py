@@ -24,6 +24,7 @@ class NodeProc:
     node_id: str
     tcp_port: int = 0
     http_port: int = 0
+    extra: tuple[str, ...] = ()  # more node flags, e.g. ("--login-timeout", "1")
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -35,7 +36,8 @@ class NodeProc:
         self.http_port = self.http_port or free_port()
         self.process = subprocess.Popen(
             node_command(self.redis_url, node_id=self.node_id, tcp_port=self.tcp_port,
-                         http_port=self.http_port, key_prefix=self.key_prefix),
+                         http_port=self.http_port, key_prefix=self.key_prefix,
+                         extra=self.extra),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_healthy(self.process, self.http_port, self.node_id, timeout=20)
