@@ -2,8 +2,10 @@
 processes and a real Redis: what a person sees and does."""
 
 import socket
+import time
 import uuid
 from collections.abc import Callable, Iterator
+from itertools import pairwise
 
 import pytest
 
@@ -425,10 +427,12 @@ class SocketLog:
 
     def __init__(self) -> None:
         self.sockets: list[object] = []
+        self.opened_at: list[float] = []  # time.monotonic() as each one opened
         self.received: list[str] = []
 
     def __call__(self, socket) -> None:  # type: ignore[no-untyped-def]
         self.sockets.append(socket)
+        self.opened_at.append(time.monotonic())
         socket.on("framereceived", lambda payload: self.received.append(payload))
 
 
@@ -477,3 +481,95 @@ def test_login_form_holds_no_connection(start_node, pages) -> None:  # type: ign
     finally:
         term.close()
     assert "bye idle" not in log.received  # no socket was left open on the form
+
+
+def test_bye_shutdown_says_why_once_and_logs_in_again(cluster, pages) -> None:  # type: ignore[no-untyped-def]
+    open_page, _ = pages
+    watcher = open_page(cluster[1].url)
+    login(watcher, "watcher")
+    log = SocketLog()
+    page = open_page(cluster[0].url, log)
+    login(page, "steady")
+    expect(online(watcher)).to_have_text(["steady", "watcher"])
+
+    cluster[0].stop()  # SIGTERM: the node sends `bye shutdown` to everyone, then exits
+    lost = page.locator("#messages li", has_text="Connection lost")
+    expect(lost).to_have_text(["Connection lost: the server is shutting down. Reconnecting…"])
+    # Two more sockets: the node is gone, and the failed attempts add no line.
+    wait_for_websockets(page, log.sockets, 3)
+    expect(lost).to_have_count(1)
+    assert log.received[-1] == "bye shutdown"
+
+    cluster[0].start()  # back on the same ports
+    expect(page.locator("#messages")).to_contain_text("Reconnected as steady", timeout=20_000)
+    expect(page.locator("#status")).to_have_text("connected")
+    expect(online(page)).to_have_text(["steady", "watcher"])
+    expect(lost).to_have_text(["Connection lost: the server is shutting down. Reconnecting…"])
+    send(page, "back after the restart")
+    expect(watcher.locator("#messages li.broadcast")).to_have_text(["steadyback after the restart"])
+
+
+def test_bye_server_full_retries_with_growing_backoff(start_node, pages) -> None:  # type: ignore[no-untyped-def]
+    node = start_node("web-full", "--max-connections", "1")
+    open_page, _ = pages
+    log = SocketLog()
+    page = open_page(node.url, log)
+    full = "Could not log in: the server is full. Trying again…"
+    first = LineSocket(node.tcp_port)  # the one connection the node takes
+    try:
+        first.send("login first")
+        first.expect("ok login first")
+        page.get_by_label("Name").fill("second")
+        page.get_by_role("button", name="Join the chat").click()
+        expect(page.get_by_role("alert")).to_have_text(full)
+        expect(page.locator("#status")).to_contain_text("the server is full")
+        wait_for_websockets(page, log.sockets, 4)
+        # Each socket opened and was turned away, and the backoff still grew (0.5, 1,
+        # 2 s): a connection the server refused does not count as one that worked.
+        gaps = [later - earlier for earlier, later in pairwise(log.opened_at)]
+        assert gaps[0] >= 0.45 and gaps[1] >= 0.9 and gaps[2] >= 1.8, gaps
+        expect(page.get_by_role("alert")).to_have_text(full)
+        assert "bye server_full" in log.received
+    finally:
+        first.close()  # room now: the next attempt gets in
+    expect(page.locator("#me")).to_have_text("second", timeout=20_000)
+    expect(page.locator("#messages")).to_contain_text("Logged in as second.")
+    expect(online(page)).to_have_text(["second"])
+    expect(page.locator("#status")).to_have_text("connected")
+
+
+def test_bye_name_taken_returns_to_the_form_for_good(start_node, pages) -> None:  # type: ignore[no-untyped-def]
+    # Quick heartbeats, so a node paused for a second is taken for dead.
+    flags = ("--heartbeat-interval", "0.2", "--heartbeat-ttl", "1")
+    paused, other = start_node("web-paused", *flags), start_node("web-other", *flags)
+    open_page, _ = pages
+    log = SocketLog()
+    page = open_page(paused.url, log)
+    login(page, "steady")
+    terms = [LineSocket(other.tcp_port)]
+    try:
+        watcher = terms[0]
+        watcher.send("login watcher")
+        watcher.expect("ok login watcher")
+        paused.pause()
+        watcher.expect("leave steady")  # the other node reaped the silent one's users
+        terms.append(LineSocket(other.tcp_port))
+        claimer = terms[1]
+        claimer.send("login Steady")
+        claimer.expect("ok login Steady")
+        paused.resume()  # its next heartbeat finds the name taken
+
+        expect(page.get_by_label("Name")).to_be_visible()
+        expect(page.get_by_role("alert")).to_have_text(
+            "Someone else is now using the name steady, so you were logged out here. "
+            "Pick a name to log in again.")
+        wait_closed(log.sockets[0])
+        assert log.received[-1] == "bye name_taken"
+        # It does not log in again by itself, which would take the name back.
+        no_websocket_for(page, 2.5)
+        expect(page.locator("#status")).to_have_text("not connected")
+        claimer.send("userlist")
+        claimer.expect("ok userlist Steady watcher")
+    finally:
+        for term in terms:
+            term.close()

@@ -2,6 +2,7 @@
 for the browser tests, which use Playwright's synchronous API."""
 
 import shutil
+import signal
 import subprocess
 from dataclasses import dataclass
 
@@ -48,7 +49,18 @@ class NodeProc:
 
     def stop(self) -> None:
         if self.process is not None:
+            self.resume()  # a paused node would not act on SIGTERM
             stop_process(self.process)
+
+    def pause(self) -> None:
+        """SIGSTOP: the node is frozen, its sockets stay open (a long GC pause, a VM
+        migration); once past --heartbeat-ttl the others reap its users."""
+        if self.process is not None:
+            self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
 
     def kill(self) -> None:
         """SIGKILL, as in a crash: the node says nothing to anyone before it is gone."""
