@@ -19,7 +19,7 @@
     me: null,          // our name once logged in
     wanted: null,      // the name to log in with (again, after a reconnect); null: stay offline
     pending: [],       // commands sent, waiting for their one reply each (in order)
-    online: new Map(), // folded name -> display name
+    online: new Set(), // names exactly as the server sends them (see setOnline)
     target: null,      // whom Enter sends to; null means everyone
     attempt: 0,        // reconnect attempts since the connection last worked
     offline: false,    // this outage is already reported (one line, not one per attempt)
@@ -40,8 +40,6 @@
   // the whole line, command word included; a longer line is refused with line_too_long.
   const MAX_LINE_BYTES = 4096;
   const utf8 = new TextEncoder();
-
-  const fold = (name) => name.normalize("NFC").toLowerCase();
 
   function wsUrl() {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
@@ -181,15 +179,15 @@
     const names = rest.split(" ").filter(Boolean);
     if (kind === "users") setOnline(names);
     if (kind === "join") {
-      names.forEach((n) => state.online.set(fold(n), n));
+      names.forEach((n) => state.online.add(n));
       renderOnline();
       addLine("system", `${names.join(", ")} joined`);
     }
     if (kind === "leave") {
-      names.forEach((n) => state.online.delete(fold(n)));
+      names.forEach((n) => state.online.delete(n));
       renderOnline();
       addLine("system", `${names.join(", ")} left`);
-      if (state.target && !state.online.has(fold(state.target))) setTarget(null);
+      if (state.target && !state.online.has(state.target)) setTarget(null);
     }
   }
 
@@ -240,8 +238,12 @@
     append(li);
   }
 
+  // Keyed by the exact string, not a folded form: while online a name is unique and
+  // every line carries it as typed at login, so `leave X` is about X only. A page
+  // cannot fold as the server does (Straße is STRASSE there, not in toLowerCase), and
+  // folding made `join zoë` then a late `leave ZOË` (two sessions) drop zoë.
   function setOnline(names) {
-    state.online = new Map(names.map((n) => [fold(n), n]));
+    state.online = new Set(names);
     renderOnline();
   }
 
@@ -252,14 +254,14 @@
   }
 
   function renderOnline() {
-    const names = [...state.online.values()].sort((a, b) => fold(a).localeCompare(fold(b)));
+    const names = [...state.online].sort((a, b) => a.localeCompare(b));
     view.online.replaceChildren(...names.map((name) => {
       const li = document.createElement("li");
       const button = document.createElement("button");
       button.type = "button";
       button.textContent = name;
       button.title = `Message ${name} directly`;
-      if (state.me && fold(name) === fold(state.me)) button.classList.add("self");
+      if (name === state.me) button.classList.add("self");
       button.addEventListener("click", () => setTarget(name));
       li.appendChild(button);
       return li;

@@ -10,7 +10,7 @@ from itertools import pairwise
 import pytest
 
 from devcluster.redis_server import RedisServer
-from tests.support.browser import CHROMIUM_FLAGS, NodeProc, chromium_path
+from tests.support.browser import CHROMIUM_FLAGS, HoldingLink, NodeProc, chromium_path
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 expect = playwright_sync.expect
@@ -52,8 +52,8 @@ def start_node(redis_server: RedisServer) -> Iterator[Callable[..., NodeProc]]:
     prefix = f"b{uuid.uuid4().hex[:10]}"
     started: list[NodeProc] = []
 
-    def start(node_id: str, *extra: str) -> NodeProc:
-        started.append(NodeProc(redis_server.url, prefix, node_id, extra=extra))
+    def start(node_id: str, *extra: str, redis_url: str = redis_server.url) -> NodeProc:
+        started.append(NodeProc(redis_url, prefix, node_id, extra=extra))
         return started[-1].start()
 
     yield start
@@ -573,3 +573,43 @@ def test_bye_name_taken_returns_to_the_form_for_good(start_node, pages) -> None:
     finally:
         for term in terms:
             term.close()
+
+
+def test_online_list_keys_names_as_the_server_sent_them(redis_server, start_node, pages) -> None:  # type: ignore[no-untyped-def]
+    # ZOË logs out on one node and zoë (the same name, for the server) logs in on the
+    # other right after. The two nodes publish the leave and the join independently,
+    # so they can reach others in either order (architecture.md, "Leave for someone
+    # never listed"). The link from ZOË's node to Redis stalls at its leave, so the
+    # join comes first, on cue. Whatever the order, `leave ZOË` is about ZOË only.
+    link = HoldingLink(redis_server.port)
+    # A long Redis timeout: the held announcement must not give up while it waits.
+    slow = start_node("web-slow", "--redis-timeout", "30",
+                      redis_url=f"redis://127.0.0.1:{link.port}")
+    fast = start_node("web-fast")
+    open_page, _ = pages
+    page = open_page(fast.url)
+    login(page, "watcher")
+    terms = [LineSocket(slow.tcp_port)]
+    try:
+        terms[0].send("login ZOË")
+        terms[0].expect("ok login ZOË")
+        expect(online(page)).to_have_text(["watcher", "ZOË"])
+        link.hold(lambda sent: b'"kind":"leave"' in sent)
+        terms[0].send("logout")
+        terms[0].expect("ok logout")
+        assert link.held.wait(timeout=10), "the slow node never announced the leave"
+        # The name is released by now (the release comes before the announcement).
+        terms.append(LineSocket(fast.tcp_port))
+        terms[1].send("login zoë")
+        terms[1].expect("ok login zoë")
+        expect(page.locator("#messages li").last).to_have_text("zoë joined")
+        link.let_go()
+        expect(page.locator("#messages li").last).to_have_text("ZOË left")
+        expect(online(page)).to_have_text(["watcher", "zoë"])
+        expect(page.locator("#online-count")).to_have_text("2")
+    finally:
+        for term in terms:
+            term.close()
+        link.let_go()
+        slow.stop()  # before its link to Redis goes
+        link.close()

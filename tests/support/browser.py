@@ -1,9 +1,14 @@
-"""Headless Chromium (Debian's package) driven by Playwright, and node processes
-for the browser tests, which use Playwright's synchronous API."""
+"""Headless Chromium (Debian's package) driven by Playwright, node processes and a
+link to Redis that can stall, for the browser tests, which use Playwright's
+synchronous API."""
 
+import contextlib
 import shutil
 import signal
+import socket
 import subprocess
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from devcluster.processes import free_port, node_command, stop_process, wait_healthy
@@ -67,3 +72,64 @@ class NodeProc:
         if self.process is not None:
             self.process.kill()
             self.process.wait()
+
+
+class HoldingLink:
+    """A TCP relay from a node to Redis that can hold back what the node sends: a
+    link that stalls at just the wrong moment, to make a race window happen on cue.
+
+    ``hold(match)``: the first chunk the node sends that ``match`` accepts, and all
+    that follows it on that connection, wait until ``let_go()`` (order is kept; other
+    connections and Redis's answers flow on). ``held`` is set once something waits."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self._upstream_port = upstream_port
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self._listener.getsockname()[1]
+        self._match: Callable[[bytes], bool] | None = None
+        self.held = threading.Event()
+        self._go = threading.Event()
+        self._sockets: list[socket.socket] = []
+        self._threads = [threading.Thread(target=self._accept, daemon=True)]
+        self._threads[0].start()
+
+    def hold(self, match: Callable[[bytes], bool]) -> None:
+        self._match = match
+
+    def let_go(self) -> None:
+        self._go.set()
+
+    def close(self) -> None:
+        self._go.set()
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() (Linux)
+        self._listener.close()
+        for sock in list(self._sockets):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+        for thread in self._threads:
+            thread.join(timeout=10)
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                node_side, _ = self._listener.accept()
+                redis_side = socket.create_connection(("127.0.0.1", self._upstream_port))
+            except OSError:
+                return  # closed
+            self._sockets += [node_side, redis_side]
+            for args in ((node_side, redis_side, True), (redis_side, node_side, False)):
+                self._threads.append(threading.Thread(target=self._pump, args=args, daemon=True))
+                self._threads[-1].start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket, from_node: bool) -> None:
+        with contextlib.suppress(OSError):
+            while chunk := source.recv(65536):
+                if from_node and self._match is not None and self._match(chunk):
+                    self._match = None
+                    self.held.set()
+                    self._go.wait(timeout=60)
+                sink.sendall(chunk)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
