@@ -37,6 +37,7 @@ async def test_lookalikes_are_never_online_together(redis_server: RedisServer,
     target = parse_redis_url(redis_server.url)
     online: dict[str, Claim] = {}
     async with open_cluster(target, keys, "prop-node", 2.0) as (cluster, _):
+        await cluster.heartbeat(15.0, 1.0, running=False)  # as a node does at start
         for login, name in plan:
             if not login:  # log out whoever holds a name that clashes with this one
                 for held in [n for n in online if _clash(n, name)]:

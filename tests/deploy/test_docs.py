@@ -127,3 +127,16 @@ def test_every_node_flag_and_its_variable_are_in_the_readme() -> None:
     assert len(flags) > 15 and len(variables) > 15
     missing = [name for name in (*flags, *variables) if f"`{name}`" not in readme]
     assert not missing, f"not in the README's settings table: {missing}"
+
+
+def test_protocol_md_lists_every_healthz_reason_the_node_gives() -> None:
+    """Each 503 reason in node/web.py's health() appears in docs/protocol.md."""
+    source = (ROOT / "node" / "web.py").read_text()
+    health = source[source.index("async def health"):source.index("async def respond")]
+    reasons = {text.split("(")[0].split("{")[0].strip()
+               for text in re.findall(r'return 503, f?"([^"\\]+)', health)}
+    assert len(reasons) >= 5, reasons
+    protocol = (ROOT / "docs" / "protocol.md").read_text()
+    sentence = protocol[protocol.index("`GET /healthz`"):][:600]
+    missing = [reason for reason in reasons if f"`{reason}" not in sentence]
+    assert not missing, f"/healthz reasons not in protocol.md: {missing}"
