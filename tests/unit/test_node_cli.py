@@ -16,7 +16,7 @@ TUNING = {"OUTBOX_LINES": "outbox_lines", "REDIS_TIMEOUT": "redis_timeout",
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in [*TUNING, "NODE_ID", "REDIS_URL", "HOST", "TCP_PORT", "HTTP_PORT", "KEY_PREFIX",
                  "MAX_LINE_BYTES", "HEARTBEAT_INTERVAL", "HEARTBEAT_TTL", "COMMAND_BURST",
-                 "LOG_LEVEL"]:
+                 "LOG_LEVEL", "ALLOWED_ORIGINS"]:
         monkeypatch.delenv(name, raising=False)
 
 
@@ -76,3 +76,15 @@ def test_a_bad_number_in_the_environment_names_the_variable(
     with pytest.raises(SystemExit) as exited:
         parse_args(["--node-id", "n1"])
     assert exited.value.code == "TCP_KEEPALIVE must be a number, not 'a minute'"
+
+
+def test_allowed_origins_from_the_flag_or_the_environment(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    parsed = parse_args(["--node-id", "n1", "--allowed-origins",
+                         "https://chat.example.com, http://localhost:3000"])
+    assert parsed.allowed_origins == ("https://chat.example.com", "http://localhost:3000")
+    monkeypatch.setenv("ALLOWED_ORIGINS", "*")
+    assert parse_args(["--node-id", "n1"]).allowed_origins == ("*",)
+    with pytest.raises(SystemExit):
+        parse_args(["--node-id", "n1", "--allowed-origins", "chat.example.com"])
+    assert "use scheme://host[:port]" in capsys.readouterr().err
