@@ -204,16 +204,24 @@ class Subscription:
 
     Glide queues pushed messages internally and hands them out through futures;
     a cancelled ``get_pubsub_message`` leaves an abandoned future that swallows
-    the next message, so only one long-lived reader may call ``next_message``
+    the next message, so only one long-lived reader may call ``next_messages``
     and it is cancelled only when the node stops.
     """
 
     def __init__(self, client: GlideClient) -> None:
         self._client = client
 
-    async def next_message(self) -> tuple[str, bytes]:
-        message = await self._client.get_pubsub_message()
-        return _text(message.channel), bytes(message.message)
+    async def next_messages(self, limit: int = 256) -> list[tuple[str, bytes]]:
+        """The next message, and every one already received after it (up to ``limit``):
+        fanning a batch out at once lets each client's writer send it in one call."""
+        first = await self._client.get_pubsub_message()
+        batch = [(_text(first.channel), bytes(first.message))]
+        while len(batch) < limit:
+            message = self._client.try_get_pubsub_message()
+            if message is None:
+                break
+            batch.append((_text(message.channel), bytes(message.message)))
+        return batch
 
 
 def _configuration(target: RedisTarget, timeout: float, name: str,

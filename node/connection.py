@@ -20,6 +20,7 @@ from node.claim import Claim
 from node.cluster import ClusterUnavailable, NameLost, RegistryRecovering
 from node.names import fold_name
 from node.outbox import Outbox
+from node.prepared import Prepared
 from node.protocol import ByeReason, Rejected, bye_line, news_for_newcomer
 from node.ratelimit import TokenBucket
 from node.services import NodeServices
@@ -45,12 +46,12 @@ class Connection:
         self._services = services
         self._session = Session()
         config = services.config
-        self._outbox = Outbox(config.outbox_lines)
+        self._outbox = Outbox(transport.socket, config.outbox_lines, services.flusher)
         self._reader_scope = trio.CancelScope()
         self._writer_scope = trio.CancelScope()
         # Events that arrive while logging in (from before the claim until `ok login`
         # is queued) wait here.
-        self._held: list[str] | None = None
+        self._held: list[Prepared] | None = None
         self._claim: Claim | None = None  # the name this session holds, once logged in
         self._nursery: trio.Nursery | None = None
         now = trio.current_time()
@@ -58,13 +59,13 @@ class Connection:
         self._pace = TokenBucket(config.command_rate, config.command_burst, now)
 
     # -- what LocalUsers and OpenConnections call -------------------------------
-    def offer(self, line: str) -> bool:
+    def offer(self, line: Prepared) -> bool:
         if self._held is not None:
             if len(self._held) >= self._services.config.outbox_lines:
                 return False
             self._held.append(line)
             return True
-        return self._outbox.offer(line)
+        return self._outbox.offer(line.encoded(self.transport.encode))
 
     def drop(self, reason: ByeReason) -> None:
         """End this connection; its last line is ``bye <reason>``. Only the first call
@@ -74,7 +75,8 @@ class Connection:
         level = logging.WARNING if reason is ByeReason.SLOW else logging.INFO
         log.log(level, "%s%s dropped: bye %s", self.peer,
                 f" ({self._session.name})" if self._session.name else "", reason)
-        self._outbox.close(bye_line(reason), discard=reason is ByeReason.SLOW)
+        self._outbox.close(self.transport.encode(bye_line(reason)),
+                           discard=reason is ByeReason.SLOW)
         self._reader_scope.cancel()
 
     # -- the connection's life ------------------------------------------------
@@ -106,7 +108,7 @@ class Connection:
     async def _write_loop(self) -> None:
         with self._writer_scope:
             try:
-                await self._outbox.write_to(self.transport)
+                await self._outbox.write_forever()
             except ConnectionLost:
                 self._reader_scope.cancel()
 
@@ -126,10 +128,13 @@ class Connection:
                     continue
                 reply = result if isinstance(result, Reply) else await self._perform(result)
                 if reply is not None:
-                    for out in reply.lines:
-                        await self._outbox.put(out)
+                    await self._put(reply.lines)
                     if reply.close:
                         return
+
+    async def _put(self, lines: list[str]) -> None:
+        for line in lines:
+            await self._outbox.put(self.transport.encode(line))
 
     async def _receive(self) -> list[str | Rejected] | None:
         """The next lines; None once the connection is dropped for idling (no login
@@ -236,13 +241,12 @@ class Connection:
         local_users.add(claim, self)
         log.info("%s logged in as %s", self.peer, op.name)
         await self._services.announcer.join(op.name)
-        for line in reply.lines:
-            await self._outbox.put(line)
+        await self._put(reply.lines)
         held, self._held = self._held, None
         online = frozenset(fold_name(name) for name in outcome.users)
         for line in held:
-            news = news_for_newcomer(line, online)
-            if news is not None and not self._outbox.offer(news):
+            news = news_for_newcomer(line.line, online)
+            if news is not None and not self._outbox.offer(self.transport.encode(news)):
                 self.drop(ByeReason.SLOW)
         return None
 
@@ -305,5 +309,6 @@ async def serve_client(transport: Transport, services: NodeServices) -> None:
         log.warning("full (%d connections): turning clients away with bye server_full "
                     "(%d more since the last warning)", len(connections), held_back)
     with trio.move_on_after(REFUSAL_SEND_SECONDS), contextlib.suppress(ConnectionLost):
-        await transport.send_lines([bye_line(reason)])
+        transport.socket.write(transport.encode(bye_line(reason)))
+        await transport.socket.drain()
     await transport.close()

@@ -19,6 +19,7 @@ from wsproto.connection import Connection as WsConnection
 from wsproto.connection import ConnectionType
 
 from node import accept
+from node.client_socket import ClientSocket
 from node.connection import serve_client
 from node.origins import OriginPolicy
 from node.services import NodeServices
@@ -66,7 +67,7 @@ async def _serve_connection(services: NodeServices, origins: OriginPolicy,
     try:
         if services.config.tcp_keepalive:
             with contextlib.suppress(OSError):
-                enable_keepalive(stream.socket, services.config.tcp_keepalive)
+                enable_keepalive(stream.socket, services.config.tcp_keepalive)  # type: ignore[arg-type]
         await _HttpConnection(stream, services, origins).run()
     except Exception:
         log.exception("an HTTP connection failed; closed it, the node carries on")
@@ -204,8 +205,9 @@ class _HttpConnection:
         trailing, _ = self._h11.trailing_data
         config = self._services.config
         transport = WebSocketTransport(
-            self._stream, WsConnection(ConnectionType.SERVER, trailing_data=trailing),
-            _peer(self._stream), max_line_bytes=config.max_line_bytes,
+            ClientSocket(self._stream),
+            WsConnection(ConnectionType.SERVER, trailing_data=trailing),
+            max_line_bytes=config.max_line_bytes,
             max_message=ws_message_cap(config.max_line_bytes), ping_interval=WS_PING_INTERVAL,
             partial_line_timeout=config.partial_line_timeout)
         await serve_client(transport, self._services)

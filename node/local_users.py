@@ -8,13 +8,14 @@ formatted once and the same string object goes to every recipient.
 from typing import Protocol
 
 from node.claim import Claim
+from node.prepared import Prepared
 from node.protocol import ByeReason
 
 
 class Recipient(Protocol):
     peer: str
 
-    def offer(self, line: str) -> bool: ...
+    def offer(self, line: Prepared) -> bool: ...
 
     def drop(self, reason: ByeReason) -> None: ...
 
@@ -50,14 +51,15 @@ class LocalUsers:
         entry = self._by_folded.get(folded)
         if entry is None:
             return False
-        self._offer(entry[1], line)
+        self._offer(entry[1], Prepared(line))
         return True
 
     def broadcast(self, line: str, skip: frozenset[str] = frozenset()) -> None:
+        prepared = Prepared(line)  # encoded once per transport, not per recipient
         # list(): dropping a slow consumer may not change the dict mid-iteration.
         for folded, (_, recipient) in list(self._by_folded.items()):
             if folded not in skip:
-                self._offer(recipient, line)
+                self._offer(recipient, prepared)
 
     def claims(self) -> list[Claim]:
         """The claim of every logged-in local user (claims still pending left out)."""
@@ -77,6 +79,6 @@ class LocalUsers:
             self._by_folded.values(), key=lambda entry: entry[0].display)]
 
     @staticmethod
-    def _offer(recipient: Recipient, line: str) -> None:
+    def _offer(recipient: Recipient, line: Prepared) -> None:
         if not recipient.offer(line):
             recipient.drop(ByeReason.SLOW)

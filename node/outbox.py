@@ -1,81 +1,105 @@
-"""A client's bounded send queue and the single task that writes it to the socket.
+"""A client's bounded queue of lines, and how they reach its socket.
 
-The client's own replies ``put`` (waiting for room: backpressure on that client
-alone); everyone else's events ``offer`` without waiting, and a full outbox
-means the client is too slow: the caller disconnects it. The writer takes
-everything queued at once and sends it in one call. ``close`` ends the queue,
-optionally with one last line (``bye <reason>``) after what is queued or instead
-of it; the writer sends what is left and returns.
+Lines arrive already encoded for the client's transport (a broadcast's bytes are
+prepared once for all its recipients). The node's ``Flusher`` hands each marked
+outbox's lines to the socket in one write per round; whatever the kernel does not take
+waits in the socket, and the client's writer task (``write_forever``) drains it. The
+capacity counts lines not yet handed to the socket: the client's own replies ``put``
+(waiting for room: backpressure on that client alone); everyone else's events
+``offer`` without waiting, and a full outbox means the client is too slow: the caller
+disconnects it. ``close`` ends the queue, optionally with one last line (``bye
+<reason>``) after what is queued or instead of it.
 """
-
-from collections import deque
 
 from trio.lowlevel import ParkingLot
 
-from node.transport import Transport
-
-MAX_BATCH = 256
+from node.client_socket import ClientSocket
+from node.flusher import Flusher
+from node.transport import ConnectionLost
 
 
 class Outbox:
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, sock: ClientSocket, capacity: int, flusher: Flusher) -> None:
+        self._socket = sock
         self._capacity = capacity
-        self._lines: deque[str] = deque()
+        self._flusher = flusher
+        self._queued: list[bytes] = []
         self._closed = False
-        self._writer = ParkingLot()  # the writer waits here for lines
+        self._lost: ConnectionLost | None = None
         self._room = ParkingLot()  # `put` waits here for room
+        self._writer = ParkingLot()  # the writer waits here for a full socket or the end
 
     def __len__(self) -> int:
-        return len(self._lines)
+        return len(self._queued)
 
     @property
     def closed(self) -> bool:
         return self._closed
 
-    async def put(self, line: str) -> None:
+    async def put(self, data: bytes) -> None:
         """Queue one of the client's own reply lines, waiting for room. After ``close``
         the line is dropped: the connection is ending."""
-        while len(self._lines) >= self._capacity and not self._closed:
+        while len(self._queued) >= self._capacity and not self._closed:
             await self._room.park()
         if not self._closed:
-            self._append(line)
+            self._queue(data)
 
-    def offer(self, line: str) -> bool:
+    def offer(self, data: bytes) -> bool:
         """Queue an event without waiting; False if the outbox is full. After ``close``
         the line is dropped and True returned: the connection is ending anyway."""
         if self._closed:
             return True
-        if len(self._lines) >= self._capacity:
+        if len(self._queued) >= self._capacity:
             return False
-        self._append(line)
+        self._queue(data)
         return True
 
-    def _append(self, line: str) -> None:
-        self._lines.append(line)
-        self._writer.unpark_all()
+    def _queue(self, data: bytes) -> None:
+        if not self._queued and not self._socket.blocked:
+            self._flusher.mark(self)
+        self._queued.append(data)
 
-    def close(self, last_line: str | None = None, *, discard: bool = False) -> None:
+    def close(self, last_line: bytes | None = None, *, discard: bool = False) -> None:
         """No more lines. ``discard`` drops what is queued; ``last_line`` goes last.
-        Only the first call counts."""
+        Only the first call counts. The writer sends what is left, then returns."""
         if self._closed:
             return
         self._closed = True
         if discard:
-            self._lines.clear()
+            self._queued.clear()
         if last_line is not None:
-            self._lines.append(last_line)
-        self._writer.unpark_all()
+            self._queued.append(last_line)
         self._room.unpark_all()
+        self._writer.unpark_all()
 
-    async def write_to(self, transport: Transport) -> None:
-        """Write lines until the outbox is closed and empty. Raises ConnectionLost."""
-        lines = self._lines
+    def flush(self) -> None:
+        """Hand everything queued to the socket in one write (the Flusher calls this).
+        While the socket is still full the writer task does it once it has drained."""
+        if not self._queued or self._socket.blocked or self._lost:
+            return
+        queued = self._queued
+        data = queued[0] if len(queued) == 1 else b"".join(queued)
+        self._queued = []
+        self._room.unpark_all()
+        try:
+            self._socket.write(data)
+        except ConnectionLost as exc:
+            self._lost = exc
+        if self._socket.blocked or self._lost:
+            self._writer.unpark_all()
+
+    async def write_forever(self) -> None:
+        """The client's writer task: drain the socket whenever it falls behind; return
+        once the outbox is closed and everything has gone out. Raises ConnectionLost."""
         while True:
-            if not lines:
-                if self._closed:
+            if self._lost is not None:
+                raise self._lost
+            if self._socket.blocked:
+                await self._socket.drain()
+                self.flush()  # what queued up meanwhile
+            elif self._closed:
+                self.flush()
+                if not self._queued and not self._socket.blocked and self._lost is None:
                     return
+            else:
                 await self._writer.park()
-                continue
-            batch = [lines.popleft() for _ in range(min(len(lines), MAX_BATCH))]
-            self._room.unpark_all()
-            await transport.send_lines(batch)

@@ -44,15 +44,15 @@ def _deliver_presence(kind: str, names: tuple[str, ...], local_users: LocalUsers
 async def _read_forever(subscription: Subscription, local_users: LocalUsers,
                         hearing: Hearing) -> None:
     while True:
-        channel, payload = await subscription.next_message()
-        item = envelope.decode(payload)
-        if item is None:
-            log.warning("ignoring unreadable message on %s: %r", channel, payload[:200])
-        elif isinstance(item, envelope.Probe):
-            if item.token == hearing.token:
-                hearing.heard(trio.current_time())
-        else:
-            deliver(item, local_users)
+        for channel, payload in await subscription.next_messages():
+            item = envelope.decode(payload)
+            if item is None:
+                log.warning("ignoring unreadable message on %s: %r", channel, payload[:200])
+            elif isinstance(item, envelope.Probe):
+                if item.token == hearing.token:
+                    hearing.heard(trio.current_time())
+            else:
+                deliver(item, local_users)
 
 
 async def run_relay(subscription: Subscription, cluster: Cluster, local_users: LocalUsers,

@@ -6,6 +6,7 @@ import logging
 import trio
 
 from node import accept
+from node.client_socket import ClientSocket
 from node.connection import serve_client
 from node.services import NodeServices
 from node.transport_tcp import TcpTransport, enable_keepalive
@@ -19,10 +20,11 @@ async def serve_tcp_clients(services: NodeServices, *, task_status: trio.TaskSta
     async def handle(stream: trio.SocketStream) -> None:
         # One connection's failure must end that connection only, never the node.
         try:
+            sock = ClientSocket(stream)
             if config.tcp_keepalive:
                 with contextlib.suppress(OSError):  # a peer already gone is noticed below
-                    enable_keepalive(stream.socket, config.tcp_keepalive)
-            transport = TcpTransport(stream, config.max_line_bytes, config.partial_line_timeout)
+                    enable_keepalive(sock.raw, config.tcp_keepalive)
+            transport = TcpTransport(sock, config.max_line_bytes, config.partial_line_timeout)
             await serve_client(transport, services)
         except Exception:
             log.exception("a TCP connection failed; closed it, the node carries on")

@@ -6,6 +6,7 @@ from node.announcer import Announcer
 from node.claim import Claim
 from node.cluster import Cluster
 from node.config import NodeConfig
+from node.flusher import Flusher
 from node.hearing import Hearing
 from node.lease import Lease
 from node.local_users import LocalUsers
@@ -20,6 +21,7 @@ class NodeServices:
     connections: OpenConnections
     lease: Lease
     local_users: LocalUsers = field(default_factory=LocalUsers)
+    flusher: Flusher = field(default_factory=Flusher)
     hearing: Hearing = field(default_factory=Hearing)
     # Claims whose release failed (Redis unreachable); the liveness loop retries them.
     unreleased: set[Claim] = field(default_factory=set)

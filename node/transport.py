@@ -1,9 +1,12 @@
 """One message-oriented interface for TCP and WebSocket clients, so the command
 loop in ``connection.py`` exists once."""
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from node.protocol import Rejected
+
+if TYPE_CHECKING:
+    from node.client_socket import ClientSocket
 
 
 class ConnectionLost(Exception):
@@ -16,16 +19,20 @@ class LineStalled(Exception):
 
 class Transport(Protocol):
     peer: str
+    socket: "ClientSocket"
+
+    @staticmethod
+    def encode(line: str) -> bytes:
+        """One line as bytes on the wire; a plain function, the same for every client
+        of the transport (``Prepared`` caches its result under it)."""
+        ...
 
     async def receive(self) -> list[str | Rejected]:
         """The next complete line(s) from the client; raises ConnectionLost at the end,
         LineStalled when a line stays unfinished past the partial-line timeout."""
         ...
 
-    async def send_lines(self, lines: list[str]) -> None:
-        """Send lines to the client, in order; raises ConnectionLost."""
-        ...
-
     async def close(self) -> None:
-        """Close the connection; never raises."""
+        """End the connection (the WebSocket closing handshake) and close the socket;
+        never raises."""
         ...

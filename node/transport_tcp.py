@@ -1,20 +1,19 @@
 """Raw TCP clients: UTF-8 lines ending in ``\\n`` both ways."""
 
-import contextlib
 import math
 import socket
 
 import trio
 
+from node.client_socket import ClientSocket
 from node.linebuffer import LineBuffer
 from node.protocol import Rejected
 from node.transport import ConnectionLost, LineStalled
 
-RECEIVE_CHUNK = 65536
 KEEPALIVE_PROBES = 3
 
 
-def enable_keepalive(sock: trio.socket.SocketType, idle_seconds: int) -> None:
+def enable_keepalive(sock: socket.socket, idle_seconds: int) -> None:
     """Let the kernel find a peer that vanished without closing: after ``idle_seconds``
     of silence it probes ``KEEPALIVE_PROBES`` times, ``idle_seconds / 3`` apart, and
     then fails the socket, which ends the connection like any other loss."""
@@ -27,25 +26,22 @@ def enable_keepalive(sock: trio.socket.SocketType, idle_seconds: int) -> None:
 
 
 class TcpTransport:
-    def __init__(self, stream: trio.SocketStream, max_line_bytes: int,
+    @staticmethod
+    def encode(line: str) -> bytes:
+        return (line + "\n").encode("utf-8")
+
+    def __init__(self, sock: ClientSocket, max_line_bytes: int,
                  partial_line_timeout: float = math.inf) -> None:
-        self._stream = stream
+        self.socket = sock
+        self.peer = f"tcp:{sock.address}"
         self._lines = LineBuffer(max_line_bytes)
         self._partial_line_timeout = partial_line_timeout
         self._line_started = math.inf
-        try:
-            host, port = stream.socket.getpeername()[:2]
-            self.peer = f"tcp:{host}:{port}"
-        except OSError:
-            self.peer = "tcp:?"
 
     async def receive(self) -> list[str | Rejected]:
         while True:
             with trio.move_on_at(self._line_started + self._partial_line_timeout):
-                try:
-                    data = await self._stream.receive_some(RECEIVE_CHUNK)
-                except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
-                    raise ConnectionLost(str(exc)) from exc
+                data = await self.socket.receive()
                 if not data:
                     raise ConnectionLost("closed by client")
                 lines = self._lines.feed(data)
@@ -59,14 +55,5 @@ class TcpTransport:
                 continue
             raise LineStalled(f"a line stayed unfinished for {self._partial_line_timeout:g} s")
 
-    async def send_lines(self, lines: list[str]) -> None:
-        data = ("\n".join(lines) + "\n").encode("utf-8")
-        try:
-            await self._stream.send_all(data)
-        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
-            raise ConnectionLost(str(exc)) from exc
-
     async def close(self) -> None:
-        with (trio.CancelScope(shield=True), trio.move_on_after(1),
-              contextlib.suppress(trio.BrokenResourceError, OSError)):
-            await self._stream.aclose()
+        self.socket.close()

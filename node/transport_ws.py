@@ -1,11 +1,13 @@
-"""WebSocket clients (RFC 6455) on a trio stream: one line per text message, both ways.
+"""WebSocket clients (RFC 6455): one line per text message, both ways.
 
 wsproto does the framing; this is the thin driver around it. A trailing ``\\n`` (or
 ``\\r\\n``) in a message is tolerated; a message holding several lines, a binary
 message, or a message over the line limit gets an error and the connection stays
 open. The hard message cap is enforced on the fragments as they arrive: past it the
 connection is closed with 1009 at once, never buffered to the end. A ping goes out
-after ``ping_interval`` without hearing from the client.
+after ``ping_interval`` without hearing from the client. Lines go out as frames built
+once per line (``encode_frame``: frames from a server are not masked, so one frame
+serves every client), through the client's socket like any other bytes.
 """
 
 import contextlib
@@ -13,7 +15,7 @@ import math
 
 import trio
 from wsproto.connection import Connection as WsConnection
-from wsproto.connection import ConnectionState
+from wsproto.connection import ConnectionState, ConnectionType
 from wsproto.events import (
     BytesMessage,
     CloseConnection,
@@ -25,14 +27,21 @@ from wsproto.events import (
 from wsproto.frame_protocol import CloseReason
 from wsproto.utilities import LocalProtocolError
 
+from node.client_socket import ClientSocket
 from node.linebuffer import too_long
 from node.protocol import ErrorCode, Rejected
 from node.transport import ConnectionLost, LineStalled
 
-RECEIVE_CHUNK = 65536
 # How long a closing connection waits for the client's own close frame.
 CLOSE_WAIT_SECONDS = 1.0
-_STREAM_ERRORS = (trio.BrokenResourceError, trio.ClosedResourceError, OSError)
+# Frames server -> client carry no mask and, without extensions, no state: one
+# wsproto connection that only ever sends whole text messages frames them for all.
+_FRAMER = WsConnection(ConnectionType.SERVER)
+
+
+def encode_frame(line: str) -> bytes:
+    """One text frame holding ``line``."""
+    return _FRAMER.send(TextMessage(data=line))
 
 
 def frame_to_line(text: str, max_line_bytes: int) -> str | Rejected:
@@ -51,17 +60,20 @@ class _MessageTooBig(Exception):
 
 
 class WebSocketTransport:
-    def __init__(self, stream: trio.SocketStream, ws: WsConnection, peer: str, *,
-                 max_line_bytes: int, max_message: int, ping_interval: float = 20.0,
+    @staticmethod
+    def encode(line: str) -> bytes:
+        return encode_frame(line)
+
+    def __init__(self, sock: ClientSocket, ws: WsConnection, *, max_line_bytes: int,
+                 max_message: int, ping_interval: float = 20.0,
                  partial_line_timeout: float = math.inf) -> None:
-        self.peer = peer
-        self._stream = stream
+        self.socket = sock
+        self.peer = f"ws:{sock.address}"
         self._ws = ws
         self._max_line_bytes = max_line_bytes
         self._max_message = max_message  # characters of text, bytes of binary
         self._ping_interval = ping_interval
         self._partial_line_timeout = partial_line_timeout
-        self._send_lock = trio.Lock()  # the writer task and the reader's pongs share it
         self._parts: list[str | bytes] = []
         self._size = 0
         self._message_started = math.inf
@@ -87,11 +99,11 @@ class WebSocketTransport:
                 await self._close(CloseReason.MESSAGE_TOO_BIG)
                 raise ConnectionLost("message over the cap; closed (1009)") from None
         if isinstance(event, Ping):
-            await self._send_bytes(self._ws.send(event.response()))
+            self.socket.write(self._ws.send(event.response()))
         elif isinstance(event, CloseConnection):
             if self._ws.state is ConnectionState.REMOTE_CLOSING:
                 with contextlib.suppress(ConnectionLost):
-                    await self._send_bytes(self._ws.send(event.response()))
+                    self.socket.write(self._ws.send(event.response()))
             raise ConnectionLost(f"websocket closed ({event.code})")
         return None
 
@@ -114,29 +126,11 @@ class WebSocketTransport:
         while True:
             stall_at = self._message_started + self._partial_line_timeout
             with trio.move_on_at(min(stall_at, trio.current_time() + self._ping_interval)):
-                try:
-                    return await self._stream.receive_some(RECEIVE_CHUNK)
-                except _STREAM_ERRORS as exc:
-                    raise ConnectionLost(str(exc)) from exc
+                return await self.socket.receive()
             if trio.current_time() >= stall_at:
                 raise LineStalled(f"a message stayed unfinished for "
                                   f"{self._partial_line_timeout:g} s")
-            await self._send_bytes(self._ws.send(Ping()))
-
-    # -- sending ---------------------------------------------------------------
-    async def send_lines(self, lines: list[str]) -> None:
-        try:
-            data = b"".join(self._ws.send(TextMessage(data=line)) for line in lines)
-        except LocalProtocolError as exc:  # closing already: nothing more may be sent
-            raise ConnectionLost(str(exc)) from exc
-        await self._send_bytes(data)
-
-    async def _send_bytes(self, data: bytes) -> None:
-        async with self._send_lock:
-            try:
-                await self._stream.send_all(data)
-            except _STREAM_ERRORS as exc:
-                raise ConnectionLost(str(exc)) from exc
+            self.socket.write(self._ws.send(Ping()))
 
     # -- closing ---------------------------------------------------------------
     async def close(self) -> None:
@@ -149,18 +143,15 @@ class WebSocketTransport:
         with trio.move_on_after(CLOSE_WAIT_SECONDS):
             with contextlib.suppress(ConnectionLost, LocalProtocolError):
                 if self._ws.state is ConnectionState.OPEN:
-                    await self._send_bytes(self._ws.send(CloseConnection(code=code)))
+                    self.socket.write(self._ws.send(CloseConnection(code=code)))
+                await self.socket.drain()
                 await self._drain_until_closed()
-        with trio.move_on_after(CLOSE_WAIT_SECONDS), contextlib.suppress(*_STREAM_ERRORS):
-            await self._stream.aclose()
+        self.socket.close()
 
     async def _drain_until_closed(self) -> None:
         """Read and discard until the client's close frame (or its end of stream)."""
         while self._ws.state is ConnectionState.LOCAL_CLOSING:
-            try:
-                data = await self._stream.receive_some(RECEIVE_CHUNK)
-            except _STREAM_ERRORS:
-                return
+            data = await self.socket.receive()
             self._ws.receive_data(data or None)
             for _ in self._ws.events():
                 pass
