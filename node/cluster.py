@@ -5,6 +5,7 @@ Every call runs under ``trio.fail_after`` and maps any client error to one
 updates run as Lua scripts (``lua/*.lua``), so each is atomic across nodes.
 """
 
+import hashlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,6 +16,7 @@ import trio
 from glide import (
     AdvancedGlideClientConfiguration,
     BackoffStrategy,
+    Batch,
     GlideClient,
     GlideClientConfiguration,
     GlideError,
@@ -28,6 +30,7 @@ from glide import (
 from node.claim import Claim
 from node.config import RedisTarget
 from node.keys import Keys
+from node.pipeline import Command, CommandPipeline
 from node.session import ClaimOutcome
 
 log = logging.getLogger(__name__)
@@ -50,14 +53,29 @@ class NameLost(Exception):
     published on its behalf."""
 
 
+def _source(name: str) -> str:
+    return resources.files("node").joinpath("lua", f"{name}.lua").read_text()
+
+
 def _script(name: str) -> Script:
-    return Script(resources.files("node").joinpath("lua", f"{name}.lua").read_text())
+    """A script glide runs by hash, loading it when Redis does not know it."""
+    return Script(_source(name))
 
 
-_CLAIM = _script("claim")
-_RELEASE = _script("release")
-_DELIVER = _script("deliver")
-_BROADCAST = _script("broadcast")
+class _Lua:
+    """A script the pipeline runs by hash (EVALSHA); ``_run_batch`` loads it when Redis
+    does not know it."""
+
+    def __init__(self, name: str) -> None:
+        self.code = _source(name)
+        self.sha = hashlib.sha1(self.code.encode()).hexdigest()
+
+
+_CLAIM = _Lua("claim")
+_RELEASE = _Lua("release")
+_DELIVER = _Lua("deliver")
+_BROADCAST = _Lua("broadcast")
+_PIPELINED = (_CLAIM, _RELEASE, _DELIVER, _BROADCAST)
 _REAP = _script("reap")
 _REASSERT = _script("reassert")
 _HEARTBEAT = _script("heartbeat")
@@ -83,6 +101,41 @@ class Cluster:
         self.keys = keys
         self.node_id = node_id
         self._timeout = timeout
+        # The commands of the message path go to Redis in batches (pipeline.py).
+        self.pipeline = CommandPipeline(self._run_batch)
+
+    async def _run_batch(self, commands: list[Command]) -> list[object]:
+        """Run ``commands`` as one pipeline (not a transaction): a result per command,
+        an exception object for a command that failed. Scripts go by hash; if Redis
+        has lost its script cache (a restart), they are loaded and run once more."""
+        with trio.fail_after(self._timeout):
+            results = list(await self._exec(commands))
+            missing = [index for index, result in enumerate(results)
+                       if isinstance(result, GlideError) and "noscript" in str(result).lower()]
+            if missing:
+                await self._exec([["SCRIPT", "LOAD", script.code] for script in _PIPELINED])
+                again = await self._exec([commands[index] for index in missing])
+                for index, result in zip(missing, again, strict=True):
+                    results[index] = result
+        return results
+
+    async def _exec(self, commands: list[Command]) -> list[object]:
+        batch = Batch(is_atomic=False)
+        for command in commands:
+            batch.custom_command(command)
+        return list(await self._client.exec(batch, raise_on_error=False) or [])
+
+    async def _pipelined(self, operation: str, command: Command) -> Any:
+        try:
+            with trio.fail_after(self._timeout):
+                return await self.pipeline.call(command)
+        except (GlideError, trio.TooSlowError, OSError) as exc:
+            raise ClusterUnavailable(f"{operation}: {exc!r}") from exc
+
+    async def _evalsha(self, operation: str, script: "_Lua", keys: list[str],
+                       args: list[str]) -> Any:
+        return await self._pipelined(
+            operation, ["EVALSHA", script.sha, str(len(keys)), *keys, *args])
 
     async def _call(self, operation: str, coro_fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -104,7 +157,7 @@ class Cluster:
 
     async def claim(self, claim: Claim) -> ClaimOutcome:
         keys = [*self._user_keys(), self.keys.recovering, self.keys.registry_marker]
-        result = await self._script("claim", _CLAIM, keys, [
+        result = await self._evalsha("claim", _CLAIM, keys, [
             claim.folded, claim.skeleton, claim.display, self.node_id, claim.token])
         if result[0] == -1:
             raise RegistryRecovering("Redis lost its data; nodes are re-asserting their users")
@@ -113,7 +166,7 @@ class Cluster:
         return ClaimOutcome(won=True, users=[_text(u) for u in result[1]])
 
     async def release(self, claim: Claim) -> bool:
-        result = await self._script("release", _RELEASE, self._user_keys(), [
+        result = await self._evalsha("release", _RELEASE, self._user_keys(), [
             claim.folded, claim.skeleton, claim.display, self.node_id, claim.token])
         return result == 1
 
@@ -121,7 +174,7 @@ class Cluster:
         """Publish ``payload`` to the node holding the user; their display name, or None
         if nobody of that name is online. NameLost if ``sender`` lost its own name."""
         keys = self.keys
-        result = await self._script("deliver", _DELIVER, [keys.names, keys.users, keys.claims], [
+        result = await self._evalsha("deliver", _DELIVER, [keys.names, keys.users, keys.claims], [
             target_folded, keys.node_channel_prefix, payload, sender.folded, sender.token])
         if result[0] == -1:
             raise NameLost(sender.display)
@@ -130,7 +183,7 @@ class Cluster:
     async def broadcast(self, sender: Claim, payload: str) -> None:
         """Publish a broadcast for ``sender``; NameLost if it no longer holds its name."""
         keys = self.keys
-        published = await self._script("broadcast", _BROADCAST, [keys.claims], [
+        published = await self._evalsha("broadcast", _BROADCAST, [keys.claims], [
             sender.folded, sender.token, keys.broadcast_channel, payload])
         if published != 1:
             raise NameLost(sender.display)
@@ -139,8 +192,8 @@ class Cluster:
         await self._call("publish", self._client.publish, payload, channel)
 
     async def list_users(self) -> list[str]:
-        return [_text(name) for name in await self._call("hkeys", self._client.hkeys,
-                                                           self.keys.users)]
+        names = await self._pipelined("hkeys", ["HKEYS", self.keys.users])
+        return [_text(name) for name in names]
 
     async def registry(self) -> dict[str, str]:
         entries = await self._call("hgetall", self._client.hgetall, self.keys.users)
@@ -269,7 +322,11 @@ async def open_cluster(
         subscriber = await _connect(
             _configuration(target, timeout, f"chat-{node_id}-sub", channels), timeout)
         try:
-            yield Cluster(commands, keys, node_id, timeout), Subscription(subscriber)
+            cluster = Cluster(commands, keys, node_id, timeout)
+            async with trio.open_nursery() as nursery:
+                await nursery.start(cluster.pipeline.run)
+                yield cluster, Subscription(subscriber)
+                nursery.cancel_scope.cancel()
         finally:
             with trio.CancelScope(shield=True):
                 await subscriber.close()

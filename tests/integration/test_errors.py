@@ -93,3 +93,16 @@ async def test_websocket_on_other_paths_is_refused(nodes: NodeRunner) -> None:
     with pytest.raises(ConnectionRejected):
         async with open_websocket_url(f"ws://127.0.0.1:{node.http_port}/elsewhere"):
             pass
+
+
+async def test_commands_work_after_redis_forgets_its_scripts(nodes: NodeRunner, redis) -> None:  # type: ignore[no-untyped-def]
+    """A restarted Redis has no scripts; the node loads them again and carries on."""
+    node = await nodes.start()
+    client = await nodes.connect(node, "tcp")
+    await client.login("scripted")
+    await redis.custom_command(["SCRIPT", "FLUSH"])
+    assert await client.request("msgall still works") == "ok msgall"
+    assert await client.request("msg scripted to me") == "ok msg scripted"
+    other = await nodes.connect(node, "ws")
+    await redis.custom_command(["SCRIPT", "FLUSH"])
+    assert await other.login("second") == ["scripted", "second"]

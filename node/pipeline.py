@@ -1,0 +1,70 @@
+"""Commands from every connection of a node, sent to Redis together.
+
+One call through the Redis client costs about 200 µs of CPU on this machine kind,
+whatever the command; a batch of 50 costs about as much as five calls. So a command
+issued while a batch is in flight waits for the next one, which carries everything
+queued by then: under load batches grow by themselves, and a lone command goes out at
+once. The batch itself is run by ``execute`` (``cluster.py``, the one place that talks
+to the Redis client); a result that is an exception is raised to its caller alone.
+"""
+
+from collections.abc import Awaitable, Callable, Sequence
+
+import trio
+
+Command = list[str]
+Execute = Callable[[list[Command]], Awaitable[Sequence[object]]]
+
+
+class _Pending:
+    __slots__ = ("command", "done", "result", "error")
+
+    def __init__(self, command: Command) -> None:
+        self.command = command
+        self.done = trio.Event()
+        self.result: object = None
+        self.error: BaseException | None = None
+
+
+class CommandPipeline:
+    def __init__(self, execute: Execute, max_batch: int = 512) -> None:
+        self._execute = execute
+        self._max_batch = max_batch
+        self._queue: list[_Pending] = []
+        self._wake = trio.Event()
+
+    async def call(self, command: Command) -> object:
+        """Send ``command`` in the next batch; its result (or its error, raised)."""
+        pending = _Pending(command)
+        self._queue.append(pending)
+        self._wake.set()
+        await pending.done.wait()
+        if pending.error is not None:
+            raise pending.error
+        return pending.result
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+                  ) -> None:
+        task_status.started()
+        while True:
+            await self._wake.wait()
+            self._wake = trio.Event()
+            while self._queue:
+                batch = self._queue[:self._max_batch]
+                del self._queue[:self._max_batch]
+                await self._run_batch(batch)
+
+    async def _run_batch(self, batch: list[_Pending]) -> None:
+        try:
+            results = await self._execute([pending.command for pending in batch])
+        except Exception as exc:  # the whole batch failed: every caller hears it
+            for pending in batch:
+                pending.error = exc
+                pending.done.set()
+            return
+        for pending, result in zip(batch, results, strict=True):
+            if isinstance(result, BaseException):
+                pending.error = result
+            else:
+                pending.result = result
+            pending.done.set()
