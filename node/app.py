@@ -21,7 +21,9 @@ from node.keys import Keys
 from node.lease import Lease
 from node.limits import open_files_limit
 from node.liveness import run_liveness
+from node.local_users import LocalUsers
 from node.open_connections import OpenConnections
+from node.presence import Presence
 from node.protocol import ByeReason
 from node.relay import run_relay
 from node.servers import serve_tcp_clients
@@ -48,14 +50,18 @@ async def run_node(config: NodeConfig, stop: trio.Event | None = None, *,
     target = parse_redis_url(config.redis_url)
     async with open_cluster(target, keys, config.node_id, config.redis_timeout) as (cluster, sub):
         limit = connection_limit(config.max_connections, open_files_limit())
-        services = NodeServices(config, cluster, Announcer(cluster), OpenConnections(limit),
-                                Lease(config.heartbeat_ttl))
+        local_users = LocalUsers()
+        presence = Presence(config.presence_limit, local_users)
+        presence.listed = await cluster.presence_listed()
+        services = NodeServices(config, cluster, Announcer(cluster),
+                                OpenConnections(limit), Lease(config.heartbeat_ttl), presence,
+                                local_users)
         try:
             async with trio.open_nursery() as nursery:
                 await nursery.start(services.flusher.run)
                 await nursery.start(services.announcer.run)
                 await nursery.start(run_relay, sub, cluster, services.local_users,
-                                    services.hearing)
+                                    services.hearing, services.presence)
                 await nursery.start(run_liveness, services)
                 tcp_port = await nursery.start(serve_tcp_clients, services)
                 http_port = await nursery.start(serve_http, services)
@@ -90,6 +96,7 @@ async def _release_everyone(services: NodeServices) -> None:
             if names:
                 await cluster.publish(cluster.keys.broadcast_channel,
                                       envelope.encode(envelope.Presence("leave", tuple(names))))
+            await cluster.check_presence(services.config.presence_limit)
             log.info("node %s deregistered; released %d users", cluster.node_id, len(names))
         except ClusterUnavailable as exc:
             log.error("could not deregister node %s: %s", cluster.node_id, exc)

@@ -103,6 +103,11 @@ def parse_args(argv: list[str] | None = None) -> NodeConfig:
                         default=_env_number("MAX_CONNECTIONS", DEFAULTS.max_connections),
                         help="client connections served at once; more get 'bye server_full'; "
                              "0 = the open-files limit minus headroom (env MAX_CONNECTIONS)")
+    parser.add_argument("--presence-limit", type=int,
+                        default=_env_number("PRESENCE_LIMIT", DEFAULTS.presence_limit),
+                        help="users online cluster-wide up to which everyone gets names "
+                             "(users, join, leave); beyond, a count: 'online <n>' "
+                             "(env PRESENCE_LIMIT)")
     parser.add_argument("--allowed-origins", type=_origin_list,
                         default=_origin_list(env.get("ALLOWED_ORIGINS", "")),
                         help="comma-separated web origins (https://chat.example.com) whose "

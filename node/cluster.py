@@ -75,7 +75,8 @@ _CLAIM = _Lua("claim")
 _RELEASE = _Lua("release")
 _DELIVER = _Lua("deliver")
 _BROADCAST = _Lua("broadcast")
-_PIPELINED = (_CLAIM, _RELEASE, _DELIVER, _BROADCAST)
+_PRESENCE = _Lua("presence")
+_PIPELINED = (_CLAIM, _RELEASE, _DELIVER, _BROADCAST, _PRESENCE)
 _REAP = _script("reap")
 _REASSERT = _script("reassert")
 _HEARTBEAT = _script("heartbeat")
@@ -87,6 +88,10 @@ RECONNECT_STEPS = 4
 # resubscribes if not (its default, about 3 s, is how long a node stays deaf after a
 # Redis restart).
 PUBSUB_RECONCILE_MS = 200
+
+
+def _evalsha_command(script: _Lua, keys: list[str], args: list[str]) -> Command:
+    return ["EVALSHA", script.sha, str(len(keys)), *keys, *args]
 
 
 def _text(value: Any) -> str:
@@ -134,8 +139,35 @@ class Cluster:
 
     async def _evalsha(self, operation: str, script: "_Lua", keys: list[str],
                        args: list[str]) -> Any:
-        return await self._pipelined(
-            operation, ["EVALSHA", script.sha, str(len(keys)), *keys, *args])
+        return await self._pipelined(operation, _evalsha_command(script, keys, args))
+
+    def _presence_command(self, limit: int) -> Command:
+        keys = self.keys
+        return _evalsha_command(_PRESENCE, [keys.users, keys.presence],
+                                [keys.broadcast_channel, str(limit)])
+
+    async def _with_presence(self, operation: str, command: Command, limit: int) -> Any:
+        """``command``, then presence.lua in the same batch: a login or logout that
+        crosses the presence limit switches the cluster's presence mode at once."""
+        try:
+            with trio.fail_after(self._timeout):
+                result, _ = await self.pipeline.call_many(
+                    [command, self._presence_command(limit)])
+        except (GlideError, trio.TooSlowError, OSError) as exc:
+            raise ClusterUnavailable(f"{operation}: {exc!r}") from exc
+        if isinstance(result, BaseException):
+            raise ClusterUnavailable(f"{operation}: {result!r}")
+        return result
+
+    async def check_presence(self, limit: int) -> int:
+        """Run presence.lua (switching the mode if the count crossed the limit); the
+        number of users online."""
+        return int(await self._pipelined("presence", self._presence_command(limit)))
+
+    async def presence_listed(self) -> bool:
+        """Is the cluster's presence mode "listed" (names) rather than "counted"?"""
+        mode = await self._pipelined("get", ["GET", self.keys.presence])
+        return mode != b"counted"
 
     async def _call(self, operation: str, coro_fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -155,19 +187,27 @@ class Cluster:
     async def ping(self) -> None:
         await self._call("ping", self._client.ping)
 
-    async def claim(self, claim: Claim) -> ClaimOutcome:
+    async def claim(self, claim: Claim, presence_limit: int) -> ClaimOutcome:
         keys = [*self._user_keys(), self.keys.recovering, self.keys.registry_marker]
-        result = await self._evalsha("claim", _CLAIM, keys, [
-            claim.folded, claim.skeleton, claim.display, self.node_id, claim.token])
+        result = await self._with_presence("claim", _evalsha_command(_CLAIM, keys, [
+            claim.folded, claim.skeleton, claim.display, self.node_id, claim.token,
+            str(presence_limit)]), presence_limit)
         if result[0] == -1:
             raise RegistryRecovering("Redis lost its data; nodes are re-asserting their users")
         if result[0] == 0:
             return ClaimOutcome(won=False, holder=_text(result[1]))
+        if result[0] == 2:
+            return ClaimOutcome(won=True, online=int(result[1]))
         return ClaimOutcome(won=True, users=[_text(u) for u in result[1]])
 
-    async def release(self, claim: Claim) -> bool:
-        result = await self._evalsha("release", _RELEASE, self._user_keys(), [
-            claim.folded, claim.skeleton, claim.display, self.node_id, claim.token])
+    async def count_users(self) -> int:
+        return int(await self._pipelined("hlen", ["HLEN", self.keys.users]))
+
+    async def release(self, claim: Claim, presence_limit: int) -> bool:
+        result = await self._with_presence("release", _evalsha_command(
+            _RELEASE, self._user_keys(),
+            [claim.folded, claim.skeleton, claim.display, self.node_id, claim.token]),
+            presence_limit)
         return result == 1
 
     async def send_direct(self, sender: Claim, target_folded: str, payload: str) -> str | None:

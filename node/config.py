@@ -79,6 +79,9 @@ class NodeConfig:
     # Web pages (origins such as https://chat.example.com) whose scripts may open a
     # WebSocket here, besides the page the node itself serves; "*" allows any.
     allowed_origins: tuple[str, ...] = ()
+    # Up to this many users online cluster-wide, everyone gets names (`users`, `join`,
+    # `leave`); beyond, a count (`online <n>`): see presence.py.
+    presence_limit: int = 1000
 
     def __post_init__(self) -> None:
         if not NODE_ID_PATTERN.fullmatch(self.node_id):
@@ -100,6 +103,8 @@ class NodeConfig:
         if self.max_connections < 0:
             raise ValueError("max connections is a count (0 derives it from the open-files "
                              "limit)")
+        if self.presence_limit < 1:
+            raise ValueError("the presence limit is a number of users, at least 1")
         if self.outbox_lines < 1:
             raise ValueError("the outbox needs room for at least one line")
         if not all(0 <= port <= 65535 for port in (self.tcp_port, self.http_port)):

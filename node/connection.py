@@ -44,7 +44,7 @@ class Connection:
         self.transport = transport
         self.peer = transport.peer
         self._services = services
-        self._session = Session()
+        self._session = Session(userlist_page=services.config.presence_limit)
         config = services.config
         self._outbox = Outbox(transport.socket, config.outbox_lines, services.flusher)
         self._reader_scope = trio.CancelScope()
@@ -223,7 +223,8 @@ class Connection:
             local_users.add(claim, self, pending=True)
         try:
             with trio.fail_at(deadline):
-                outcome = await self._services.cluster.claim(claim)
+                outcome = await self._services.cluster.claim(
+                    claim, self._services.config.presence_limit)
         except BaseException:
             local_users.remove(claim.folded, self)
             self._held = None
@@ -245,7 +246,7 @@ class Connection:
         held, self._held = self._held, None
         online = frozenset(fold_name(name) for name in outcome.users)
         for line in held:
-            news = news_for_newcomer(line.line, online)
+            news = news_for_newcomer(line.line, online, counted=outcome.online is not None)
             if news is not None and not self._outbox.offer(self.transport.encode(news)):
                 self.drop(ByeReason.SLOW)
         return None
@@ -283,7 +284,7 @@ class Connection:
         with trio.CancelScope(shield=True), \
                 trio.move_on_after(services.config.redis_timeout * 2):
             try:
-                released = await services.cluster.release(claim)
+                released = await services.cluster.release(claim, services.config.presence_limit)
                 answered = True
             except ClusterUnavailable as exc:
                 log.error("could not release %s, will retry: %s", claim.display, exc)

@@ -34,13 +34,22 @@ class Presence:
 
 
 @dataclass(frozen=True)
+class PresenceMode:
+    """The cluster switched between names ("listed") and a count ("counted"); written by
+    presence.lua, in the channel's order with every join and leave."""
+
+    mode: str
+    online: int
+
+
+@dataclass(frozen=True)
 class Probe:
     """Sent by a node to itself to confirm its subscription is live."""
 
     token: str
 
 
-Envelope = Broadcast | Direct | Presence | Probe
+Envelope = Broadcast | Direct | Presence | PresenceMode | Probe
 
 
 def encode(envelope: Envelope) -> str:
@@ -52,6 +61,8 @@ def encode(envelope: Envelope) -> str:
                 "text": envelope.text}
     elif isinstance(envelope, Presence):
         body = {"kind": envelope.kind, "names": list(envelope.names)}
+    elif isinstance(envelope, PresenceMode):
+        body = {"kind": "presence", "mode": envelope.mode, "online": envelope.online}
     else:
         body = {"kind": "probe", "token": envelope.token}
     return json.dumps({"v": VERSION, **body}, ensure_ascii=False, separators=(",", ":"))
@@ -85,10 +96,25 @@ def _names(body: dict) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _mode(body: dict) -> str:
+    mode = _text(body, "mode")
+    if mode not in ("listed", "counted"):
+        raise ValueError(mode)
+    return mode
+
+
+def _count(body: dict) -> int:
+    online = body["online"]
+    if type(online) is not int or online < 0:
+        raise TypeError("online")
+    return online
+
+
 _DECODERS: dict[str, Callable[[dict[str, Any]], Envelope]] = {
     "msgall": lambda b: Broadcast(_text(b, "from"), _text(b, "text")),
     "msg": lambda b: Direct(_text(b, "from"), _text(b, "to"), _text(b, "text")),
     "join": lambda b: Presence("join", _names(b)),
     "leave": lambda b: Presence("leave", _names(b)),
+    "presence": lambda b: PresenceMode(_mode(b), _count(b)),
     "probe": lambda b: Probe(_text(b, "token")),
 }

@@ -10,6 +10,7 @@ Data model (prefix ``chat`` by default):
   {p}:node:{id}:alive    string with a TTL, refreshed by the node's heartbeat
   {p}:registry           string, no TTL: set by the first heartbeat; gone = data lost
   {p}:recovering         string with a TTL: claims wait while nodes re-assert their users
+  {p}:presence           "listed" or "counted": names or a count (presence.lua)
 Channels:
   {p}:broadcast          msgall, join and leave envelopes for every node
   {p}:node:{id}          direct messages for the users held by that node
@@ -45,6 +46,10 @@ class Keys:
     @property
     def recovering(self) -> str:
         return f"{self.prefix}:recovering"
+
+    @property
+    def presence(self) -> str:
+        return f"{self.prefix}:presence"
 
     @property
     def nodes(self) -> str:

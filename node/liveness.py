@@ -40,7 +40,7 @@ async def reap_silent_nodes(cluster: Cluster, announcer: Announcer) -> None:
 async def _retry_releases(services: NodeServices) -> None:
     for claim in sorted(services.unreleased, key=lambda claim: claim.folded):
         # Token-checked: if a new session holds the name by now, this releases nothing.
-        if await services.cluster.release(claim):
+        if await services.cluster.release(claim, services.config.presence_limit):
             await services.announcer.leave(claim.display)
         services.unreleased.discard(claim)
 
@@ -124,6 +124,7 @@ async def liveness_round(services: NodeServices) -> None:
                     "re-asserts its users", recovery_window(config))
     await reassert_local_users(services)
     services.lease.renew(started)
+    await services.presence.refresh(cluster)
     await services.hearing.probe(cluster)
     await _retry_releases(services)
     await reap_silent_nodes(cluster, services.announcer)

@@ -126,6 +126,11 @@ def skeleton(name: str) -> str:
     return unicodedata.normalize("NFC", shape.casefold())
 
 
+def name_order(name: str) -> tuple[str, str]:
+    """Where a name goes in the order users see: case-insensitive, ties by exact text."""
+    return fold_name(name), name
+
+
 def sort_names(names: list[str]) -> list[str]:
-    """Names in the order users see them: case-insensitive, ties broken by exact text."""
-    return sorted(names, key=lambda name: (fold_name(name), name))
+    """Names in the order users see them (``name_order``)."""
+    return sorted(names, key=name_order)

@@ -35,13 +35,23 @@ class CommandPipeline:
 
     async def call(self, command: Command) -> object:
         """Send ``command`` in the next batch; its result (or its error, raised)."""
-        pending = _Pending(command)
-        self._queue.append(pending)
-        self._wake.set()
-        await pending.done.wait()
+        [pending] = await self._send([command])
         if pending.error is not None:
             raise pending.error
         return pending.result
+
+    async def call_many(self, commands: list[Command]) -> list[object]:
+        """Send ``commands`` together, in order, in the next batch; a result (or an
+        exception object) for each."""
+        return [pending.error or pending.result for pending in await self._send(commands)]
+
+    async def _send(self, commands: list[Command]) -> list[_Pending]:
+        pendings = [_Pending(command) for command in commands]
+        self._queue.extend(pendings)
+        self._wake.set()
+        for pending in pendings:
+            await pending.done.wait()
+        return pendings
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
                   ) -> None:
@@ -50,6 +60,7 @@ class CommandPipeline:
             await self._wake.wait()
             self._wake = trio.Event()
             while self._queue:
+                # call_many's commands may straddle two batches: still in order.
                 batch = self._queue[:self._max_batch]
                 del self._queue[:self._max_batch]
                 await self._run_batch(batch)

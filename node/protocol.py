@@ -50,6 +50,7 @@ class Args(Enum):
     NONE = "none"
     NAME = "name"
     NAME_TEXT = "name_text"
+    OPTIONAL_NAME = "optional_name"
     TEXT = "text"
 
 
@@ -69,7 +70,7 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("msgall", Args.TEXT, True, "msgall <text>"),
         CommandSpec("logout", Args.NONE, True, "logout"),
         CommandSpec("whoami", Args.NONE, True, "whoami"),
-        CommandSpec("userlist", Args.NONE, True, "userlist"),
+        CommandSpec("userlist", Args.OPTIONAL_NAME, True, "userlist [<after>]"),
         CommandSpec("debug", Args.NONE, True, "debug"),
     )
 }
@@ -108,10 +109,26 @@ def event_line(kind: str, *parts: str) -> str:
     return " ".join((kind, *parts))
 
 
-def news_for_newcomer(line: str, online_at_login: frozenset[str]) -> str | None:
+def online_line(count: int) -> str:
+    """``online <n>``: more users are online than the presence limit, so the node sends
+    a count instead of names, and no `join`/`leave` (docs/protocol.md, "Presence")."""
+    return event_line("online", str(count))
+
+
+def userlist_reply(names: list[str], more: int) -> str:
+    """``ok userlist <names>``, and ``+<n>`` when ``n`` more follow (page with
+    ``userlist <last name>``); a name never starts with ``+``."""
+    return ok_line("userlist", *names, *([f"+{more}"] if more else []))
+
+
+def news_for_newcomer(line: str, online_at_login: frozenset[str],
+                      counted: bool = False) -> str | None:
     """An event held while logging in, minus what the `users` line already said:
-    a `join` of someone listed, a `leave` of someone not listed (folded names)."""
+    a `join` of someone listed, a `leave` of someone not listed (folded names). A
+    newcomer told a count (``counted``) had `online <n>` in its reply already."""
     kind, _, rest = line.partition(" ")
+    if kind == "online" and counted:
+        return None
     if kind not in ("join", "leave"):
         return line
     names = [n for n in rest.split(" ") if (fold_name(n) in online_at_login) == (kind == "leave")]
@@ -183,9 +200,14 @@ def _parse_text(spec: CommandSpec, rest: str) -> Command | Rejected:
     return Command(spec, text=text) if text.strip(_BLANK) else _usage(spec)
 
 
+def _parse_optional_name(spec: CommandSpec, rest: str) -> Command | Rejected:
+    return _parse_none(spec, rest) if not rest.strip(_BLANK) else _parse_name(spec, rest)
+
+
 _PARSERS = {
     Args.NONE: _parse_none,
     Args.NAME: _parse_name,
+    Args.OPTIONAL_NAME: _parse_optional_name,
     Args.NAME_TEXT: _parse_name_text,
     Args.TEXT: _parse_text,
 }

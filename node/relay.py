@@ -15,17 +15,18 @@ from node.cluster import Cluster, ClusterUnavailable, Subscription
 from node.hearing import Hearing
 from node.local_users import LocalUsers
 from node.names import fold_name
+from node.presence import Presence
 
 log = logging.getLogger(__name__)
 
 
-def deliver(item: envelope.Envelope, local_users: LocalUsers) -> None:
-    """Hand one envelope to the local users it concerns."""
+def deliver(item: envelope.Envelope, local_users: LocalUsers, presence: Presence) -> None:
+    """Hand one envelope to the local users it concerns (presence only while listed)."""
     if isinstance(item, envelope.Broadcast):
         local_users.broadcast(protocol.event_line("msgall", item.sender, item.text))
     elif isinstance(item, envelope.Direct):
         local_users.deliver(item.target_folded, protocol.event_line("msg", item.sender, item.text))
-    elif isinstance(item, envelope.Presence) and item.names:
+    elif isinstance(item, envelope.Presence) and item.names and presence.listed:
         _deliver_presence(item.kind, item.names, local_users)
 
 
@@ -41,8 +42,8 @@ def _deliver_presence(kind: str, names: tuple[str, ...], local_users: LocalUsers
             local_users.deliver(own, protocol.event_line(kind, *others))
 
 
-async def _read_forever(subscription: Subscription, local_users: LocalUsers,
-                        hearing: Hearing) -> None:
+async def _read_forever(subscription: Subscription, cluster: Cluster,
+                        local_users: LocalUsers, hearing: Hearing, presence: Presence) -> None:
     while True:
         for channel, payload in await subscription.next_messages():
             item = envelope.decode(payload)
@@ -51,14 +52,17 @@ async def _read_forever(subscription: Subscription, local_users: LocalUsers,
             elif isinstance(item, envelope.Probe):
                 if item.token == hearing.token:
                     hearing.heard(trio.current_time())
+            elif isinstance(item, envelope.PresenceMode):
+                await presence.switch(item.mode, item.online, cluster)
             else:
-                deliver(item, local_users)
+                deliver(item, local_users, presence)
 
 
 async def run_relay(subscription: Subscription, cluster: Cluster, local_users: LocalUsers,
-                    hearing: Hearing, *, task_status: trio.TaskStatus[None]) -> None:
+                    hearing: Hearing, presence: Presence, *,
+                    task_status: trio.TaskStatus[None]) -> None:
     async with trio.open_nursery() as nursery:
-        nursery.start_soon(_read_forever, subscription, local_users, hearing)
+        nursery.start_soon(_read_forever, subscription, cluster, local_users, hearing, presence)
         # The subscriber may still be subscribing in the background: probe until heard.
         with trio.move_on_after(30):
             while hearing.last_heard == -math.inf:

@@ -11,6 +11,7 @@ from node.hearing import Hearing
 from node.lease import Lease
 from node.local_users import LocalUsers
 from node.open_connections import OpenConnections
+from node.presence import Presence
 
 
 @dataclass
@@ -20,7 +21,8 @@ class NodeServices:
     announcer: Announcer
     connections: OpenConnections
     lease: Lease
-    local_users: LocalUsers = field(default_factory=LocalUsers)
+    presence: Presence
+    local_users: LocalUsers
     flusher: Flusher = field(default_factory=Flusher)
     hearing: Hearing = field(default_factory=Hearing)
     # Claims whose release failed (Redis unreachable); the liveness loop retries them.

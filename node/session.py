@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from node import protocol
-from node.names import fold_name, sort_names
+from node.names import fold_name, name_order, sort_names
 from node.protocol import Command, ErrorCode, Rejected
 
 
@@ -33,6 +33,9 @@ class ClaimOutcome:
     won: bool
     users: list[str] = field(default_factory=list)
     holder: str | None = None  # when lost: the online name in the way (same, or look-alike)
+    # Users online when it won, if more than the presence limit: then `users` is empty
+    # and the newcomer gets `online <n>` instead of the names.
+    online: int | None = None
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ class Broadcast:
 
 @dataclass(frozen=True)
 class ListUsers:
-    pass
+    after: str | None = None  # the page of names sorted after this one
 
 
 @dataclass(frozen=True)
@@ -62,9 +65,10 @@ Operation = ClaimName | SendDirect | Broadcast | ListUsers | DumpDebug
 
 
 class Session:
-    def __init__(self) -> None:
+    def __init__(self, userlist_page: int = 1000) -> None:
         self.name: str | None = None
         self.closed = False
+        self._userlist_page = userlist_page
 
     def receive_line(self, line: str | Rejected) -> Reply | Operation | None:
         """React to one input line; None means the line is ignored (blank)."""
@@ -104,7 +108,7 @@ class Session:
             return Reply([protocol.ok_line("msgall")])
         if isinstance(op, ListUsers):
             assert isinstance(outcome, list)
-            return Reply([protocol.ok_line("userlist", *sort_names(outcome))])
+            return Reply([self._userlist_page_of(outcome, op.after)])
         return Reply([protocol.ok_line("debug")])
 
     def _complete_claim(self, op: ClaimName, outcome: object) -> Reply:
@@ -116,8 +120,19 @@ class Session:
             return _error(ErrorCode.NAME_TAKEN, f"the name {op.name} is taken: it looks like "
                                                 f"{holder}, who is online; pick another")
         self.name = op.name
-        users = protocol.event_line("users", *sort_names(outcome.users))
-        return Reply([protocol.ok_line("login", op.name), users])
+        if outcome.online is not None:
+            presence = protocol.online_line(outcome.online)
+        else:
+            presence = protocol.event_line("users", *sort_names(outcome.users))
+        return Reply([protocol.ok_line("login", op.name), presence])
+
+    def _userlist_page_of(self, names: list[str], after: str | None) -> str:
+        ordered = sort_names(names)
+        if after is not None:
+            start = name_order(after)
+            ordered = [name for name in ordered if name_order(name) > start]
+        page = ordered[:self._userlist_page]
+        return protocol.userlist_reply(page, len(ordered) - len(page))
 
     def fail(self, op: Operation, recovering: bool = False) -> Reply:
         """The reply when the cluster's store could not be reached for ``op``, or (a
@@ -136,6 +151,6 @@ _ACTIONS: dict[str, Callable[[str, Command], Reply | Operation]] = {
     "msg": lambda me, c: SendDirect(me, c.name, c.text),
     "msgall": lambda me, c: Broadcast(me, c.text),
     "whoami": lambda me, c: Reply([protocol.ok_line("whoami", me)]),
-    "userlist": lambda me, c: ListUsers(),
+    "userlist": lambda me, c: ListUsers(c.name or None),
     "debug": lambda me, c: DumpDebug(me),
 }

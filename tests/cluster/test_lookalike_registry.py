@@ -41,10 +41,10 @@ async def test_lookalikes_are_never_online_together(redis_server: RedisServer,
         for login, name in plan:
             if not login:  # log out whoever holds a name that clashes with this one
                 for held in [n for n in online if _clash(n, name)]:
-                    assert await cluster.release(online.pop(held))
+                    assert await cluster.release(online.pop(held), presence_limit=1000)
                 continue
             claim = Claim.of(name, uuid.uuid4().hex)
-            outcome = await cluster.claim(claim)
+            outcome = await cluster.claim(claim, presence_limit=1000)
             in_the_way = [n for n in online if _clash(n, name)]
             assert outcome.won == (not in_the_way), (name, sorted(online))
             if outcome.won:

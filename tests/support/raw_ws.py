@@ -62,14 +62,19 @@ class RawWebSocket:
         return self.pending.pop(0)
 
     async def messages_until_closed(self, timeout: float = TIMEOUT) -> tuple[list[str], int]:
-        """Text messages received until the server's close frame, and its code."""
+        """Text messages received until the server's close frame, and its code (a
+        message arriving in pieces is put back together)."""
         texts: list[str] = []
+        parts: list[str] = []
         while True:
             event = await self.next_event(timeout)
             if isinstance(event, CloseConnection):
                 return texts, event.code
             if isinstance(event, Message):
-                texts.append(str(event.data))
+                parts.append(str(event.data))
+                if event.message_finished:
+                    texts.append("".join(parts))
+                    parts = []
 
     async def socket_closed(self, timeout: float = TIMEOUT) -> None:
         """Wait until the server has closed the TCP connection itself."""

@@ -2,7 +2,16 @@
 
 import pytest
 
-from node.envelope import Broadcast, Direct, Envelope, Presence, Probe, decode, encode
+from node.envelope import (
+    Broadcast,
+    Direct,
+    Envelope,
+    Presence,
+    PresenceMode,
+    Probe,
+    decode,
+    encode,
+)
 
 ENVELOPES = [
     pytest.param(Broadcast("alice", "hi all"), id="broadcast"),
@@ -98,3 +107,20 @@ NASTY = [
 @pytest.mark.parametrize("payload", NASTY)
 def test_nasty_payloads_decode_to_none(payload: bytes | str) -> None:
     assert decode(payload) is None
+
+
+@pytest.mark.parametrize("payload, expected", [
+    ('{"v":1,"kind":"presence","mode":"counted","online":1001}', PresenceMode("counted", 1001)),
+    ('{"online":7,"mode":"listed","kind":"presence","v":1}', PresenceMode("listed", 7)),
+    ('{"v":1,"kind":"presence","mode":"chatty","online":3}', None),
+    ('{"v":1,"kind":"presence","mode":"listed","online":-1}', None),
+    ('{"v":1,"kind":"presence","mode":"listed","online":true}', None),
+    ('{"v":1,"kind":"presence","mode":"listed"}', None),
+])
+def test_presence_mode_envelopes_as_presence_lua_writes_them(
+        payload: str, expected: PresenceMode | None) -> None:
+    assert decode(payload) == expected
+
+
+def test_presence_mode_round_trip() -> None:
+    assert decode(encode(PresenceMode("counted", 5))) == PresenceMode("counted", 5)

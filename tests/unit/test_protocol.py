@@ -68,7 +68,10 @@ def test_accepted_lines(line: str, command: str, name: str, text: str) -> None:
     pytest.param("msgall \t", "error usage expected: msgall <text>", id="msgall-tab"),
     pytest.param("logout now", "error usage expected: logout", id="logout-arg"),
     pytest.param("whoami x", "error usage expected: whoami", id="whoami-arg"),
-    pytest.param("userlist all", "error usage expected: userlist", id="userlist-arg"),
+    pytest.param("userlist a b", "error usage expected: userlist [<after>]",
+                 id="userlist-two-args"),
+    pytest.param("userlist b@d", "error bad_name bad name 'b@d': '@' is not allowed; use "
+                 "letters, digits, '_', '-' and '.'", id="userlist-page-bad-name"),
     pytest.param("DEBUG 1", "error usage expected: debug", id="debug-arg"),
     pytest.param("dance", f"error unknown_command unknown command 'dance'; try: {KNOWN}",
                  id="unknown"),
@@ -125,7 +128,7 @@ def test_error_codes(line: str, code: ErrorCode) -> None:
     ("msgall", "text", True, "msgall <text>"),
     ("logout", "none", True, "logout"),
     ("whoami", "none", True, "whoami"),
-    ("userlist", "none", True, "userlist"),
+    ("userlist", "optional_name", True, "userlist [<after>]"),
     ("debug", "none", True, "debug"),
 ])
 def test_command_table(name: str, args: str, needs_login: bool, usage: str) -> None:

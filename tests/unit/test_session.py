@@ -111,6 +111,7 @@ def test_lost_claim_leaves_the_session_logged_out() -> None:
     pytest.param("msgall hi all", Broadcast("alice", "hi all"), id="msgall"),
     pytest.param("msgall   hi   all ", Broadcast("alice", "hi   all "), id="msgall-spaces"),
     pytest.param("userlist", ListUsers(), id="userlist"),
+    pytest.param("userlist bob", ListUsers("bob"), id="userlist-page-after"),
     pytest.param("debug", DumpDebug("alice"), id="debug"),
     pytest.param("whoami", Reply(["ok whoami alice"]), id="whoami"),
     pytest.param("WhoAmI", Reply(["ok whoami alice"]), id="whoami-mixed-case"),
@@ -139,6 +140,12 @@ def test_commands_when_logged_in(line: str, expected: Reply | Operation) -> None
     pytest.param(ListUsers(), ["carol", "Alice", "bob"], ["ok userlist Alice bob carol"],
                  id="userlist-sorted"),
     pytest.param(ListUsers(), ["alice"], ["ok userlist alice"], id="userlist-alone"),
+    pytest.param(ListUsers("Alice"), ["carol", "Alice", "bob"], ["ok userlist bob carol"],
+                 id="userlist-after"),
+    pytest.param(ListUsers("bob"), ["carol", "Alice", "bob"], ["ok userlist carol"],
+                 id="userlist-after-is-case-insensitive"),
+    pytest.param(ListUsers("zed"), ["carol", "Alice", "bob"], ["ok userlist"],
+                 id="userlist-past-the-end"),
     pytest.param(DumpDebug("alice"), None, ["ok debug"], id="debug"),
 ])
 def test_completed_operations(op: Operation, outcome: object, expected: list[str]) -> None:
@@ -208,3 +215,18 @@ def test_exactly_one_reply_per_command(session_of: Callable[[], Session], line: 
         # Only a won login carries a second line, the `users` event that follows it.
         assert events == [] or (first.startswith("ok login ") and len(events) == 1
                                 and events[0].startswith("users "))
+
+
+def test_userlist_pages_and_says_how_many_more() -> None:
+    session = Session(userlist_page=2)
+    session.name = "alice"
+    names = ["d", "a", "C", "b", "e"]
+    assert session.complete(ListUsers(), names) == Reply(["ok userlist a b +3"])
+    assert session.complete(ListUsers("b"), names) == Reply(["ok userlist C d +1"])
+    assert session.complete(ListUsers("d"), names) == Reply(["ok userlist e"])
+
+
+def test_login_above_the_presence_limit_gets_a_count() -> None:
+    session = Session()
+    reply = session.complete(ClaimName("zoe"), ClaimOutcome(won=True, online=5000))
+    assert reply == Reply(["ok login zoe", "online 5000"])
