@@ -11,7 +11,6 @@ stopped by PID in ``finally``.
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import trio
 
+from bench.procfs import cpu_seconds, rss_kib
 from client.loadgen import LoadConfig, Summary, describe, run_load
 from devcluster.processes import free_port, node_command, stop_processes
 from devcluster.redis_server import RedisServer
@@ -90,19 +90,6 @@ def wait_until(nodes: list[NodeProcess], users: int, timeout: float) -> None:
             if time.monotonic() > deadline:
                 raise SystemExit(f"{node.node_id}: not at {users} users within {timeout} s")
             time.sleep(0.1)  # polling /healthz with a deadline
-
-
-def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for pid {pid}")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, from /proc/PID/stat."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_snapshot(processes: dict[str, int]) -> dict[str, float]:
