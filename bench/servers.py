@@ -1,0 +1,148 @@
+"""The two systems under comparison, each with a throwaway Valkey of its own, started
+as processes and stopped by PID.
+
+- ``start_ours``: ``python -m node`` processes, pacing off, logs at WARNING (to files).
+- ``PeerInstall`` + ``start_peer``: the Node.js socket.io peer from ``shared/peers/node``,
+  copied to a temporary directory outside the project and installed there with
+  ``npm ci``; ``node server.js PORT`` processes.
+"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from devcluster.processes import free_port, node_command, stop_processes, wait_healthy
+from devcluster.redis_server import RedisServer
+
+Address = tuple[str, int]
+HOST = "127.0.0.1"
+OUR_FLAGS = ("--command-rate", "0", "--log-level", "WARNING")
+PEER_SOURCE = Path(__file__).resolve().parents[2] / "shared" / "peers" / "node"
+
+
+@dataclass
+class Cluster:
+    """Servers (by name) sharing one Redis; TCP and HTTP (or socket.io) addresses."""
+
+    redis: RedisServer
+    servers: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    tcp: list[Address] = field(default_factory=list)
+    http: list[Address] = field(default_factory=list)
+
+    def pids(self) -> dict[str, int]:
+        assert self.redis.process is not None
+        return {**{name: p.pid for name, p in self.servers.items()},
+                "redis": self.redis.process.pid}
+
+    def stop(self) -> None:
+        try:
+            stop_processes(list(self.servers.values()))
+        finally:
+            self.redis.stop()
+
+    def check_running(self) -> None:
+        for name, process in self.servers.items():
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited with {process.returncode}")
+
+
+def start_ours(nodes: int, log_dir: Path) -> Cluster:
+    cluster = Cluster(RedisServer().start())
+    try:
+        for index in range(nodes):
+            name, tcp_port, http_port = f"node-{index + 1}", free_port(), free_port()
+            with (log_dir / f"{name}-{tcp_port}.log").open("wb") as log:
+                cluster.servers[name] = subprocess.Popen(
+                    node_command(cluster.redis.url, node_id=name, tcp_port=tcp_port,
+                                 http_port=http_port, extra=OUR_FLAGS),
+                    stdout=subprocess.DEVNULL, stderr=log)
+            cluster.tcp.append((HOST, tcp_port))
+            cluster.http.append((HOST, http_port))
+        for (name, process), (_, http_port) in zip(cluster.servers.items(), cluster.http,
+                                                   strict=True):
+            wait_healthy(process, http_port, name)
+    except BaseException:
+        cluster.stop()
+        raise
+    return cluster
+
+
+def local_users(http: Address) -> int | None:
+    """Users on one of our nodes, from ``/healthz``; None while it is not healthy."""
+    try:
+        with urllib.request.urlopen(f"http://{http[0]}:{http[1]}/healthz", timeout=2) as reply:
+            return int(reply.read().decode().rsplit("users=", 1)[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def wait_until_empty(cluster: Cluster, timeout: float = 60) -> None:
+    """Poll our nodes' ``/healthz`` until they hold no users (the last workload's left)."""
+    deadline = time.monotonic() + timeout
+    for http in cluster.http:
+        while local_users(http) != 0:
+            cluster.check_running()
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"node at {http} still has users after {timeout} s")
+            time.sleep(0.1)  # polling /healthz with a deadline
+
+
+class PeerInstall:
+    """A temporary copy of the peer with its ``node_modules``; removed by ``cleanup``."""
+
+    def __init__(self, source: Path = PEER_SOURCE) -> None:
+        if shutil.which("node") is None or shutil.which("npm") is None:
+            raise RuntimeError("the Node.js peer needs `node` and `npm` on PATH")
+        self._dir = tempfile.TemporaryDirectory(prefix="chat-peer-")
+        self.path = Path(self._dir.name) / "node"
+        shutil.copytree(source, self.path, ignore=shutil.ignore_patterns("node_modules"))
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                       cwd=self.path, check=True, stdout=subprocess.DEVNULL, timeout=600)
+
+    def package_version(self, package: str) -> str:
+        found = self.path / "node_modules" / package / "package.json"
+        return str(json.loads(found.read_text())["version"])
+
+    def cleanup(self) -> None:
+        self._dir.cleanup()
+
+
+def wait_listening(process: subprocess.Popen[bytes], address: Address, name: str,
+                   timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(address, timeout=1).close()
+            return
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited with {process.returncode}") from None
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{name} not listening within {timeout} s") from None
+            time.sleep(0.05)  # polling the port with a deadline
+
+
+def start_peer(install: PeerInstall, nodes: int, log_dir: Path) -> Cluster:
+    cluster = Cluster(RedisServer().start())
+    try:
+        env = {**os.environ, "REDIS_URL": cluster.redis.url}
+        for index in range(nodes):
+            name, port = f"peer-{index + 1}", free_port()
+            with (log_dir / f"{name}-{port}.log").open("wb") as log:
+                cluster.servers[name] = subprocess.Popen(
+                    ["node", "server.js", str(port)], cwd=install.path, env=env,
+                    stdout=log, stderr=subprocess.STDOUT)
+            cluster.http.append((HOST, port))
+        for (name, process), address in zip(cluster.servers.items(), cluster.http, strict=True):
+            wait_listening(process, address, name)
+    except BaseException:
+        cluster.stop()
+        raise
+    return cluster
