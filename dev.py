@@ -4,6 +4,8 @@
   python3 dev.py cluster   make .venv, install, run Redis + 3 nodes until Ctrl-C
   python3 dev.py test      make .venv, install test tools, lint (ruff, mypy), run every test
   python3 dev.py lint      ruff and mypy only
+  python3 dev.py bench     make .venv, install, compare our cluster with the Node.js
+                           socket.io peer (python -m bench.compare; needs node and npm)
   python3 dev.py redis-cli ARGS...   redis-cli (or valkey-cli) from PATH or from .venv,
                                      aimed at the running cluster's Redis
 
@@ -26,7 +28,7 @@ PYTHON = BIN / "python"
 
 # The extras whose installation brings everything ``extra`` needs: the test extra
 # includes the server one, so a .venv made for the tests runs the cluster as it is.
-INCLUDED_BY = {"server": ("server", "test")}
+INCLUDED_BY = {"server": ("server", "test"), "bench": ("bench", "test")}
 
 
 def ensure_venv(extra: str) -> None:
@@ -111,7 +113,7 @@ def lint() -> None:
 
 
 def main() -> None:
-    if len(sys.argv) < 2 or sys.argv[1] not in ("cluster", "test", "lint", "redis-cli"):
+    if len(sys.argv) < 2 or sys.argv[1] not in ("cluster", "test", "lint", "redis-cli", "bench"):
         sys.exit(__doc__)
     command, rest = sys.argv[1], sys.argv[2:]
     if command == "cluster":
@@ -120,6 +122,9 @@ def main() -> None:
     if command == "redis-cli":
         ensure_venv("server")
         replace_with([str(PYTHON), "-m", "devcluster.redis_cli", *rest])
+    if command == "bench":
+        ensure_venv("bench")
+        replace_with([str(PYTHON), "-m", "bench.compare", *rest])
     ensure_venv("test")
     lint()
     if command == "test":
