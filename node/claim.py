@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from node.names import fold_name, skeleton
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Claim:
     """``token`` is new for every login: Redis refuses to publish for, release or
     restore a name on behalf of a session whose token no longer holds it (a fence)."""

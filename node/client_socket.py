@@ -26,6 +26,8 @@ def _peer_address(sock: socket.socket) -> str:
 
 
 class ClientSocket:
+    __slots__ = ("_sock", "address", "_unsent", "_closed")
+
     def __init__(self, stream: trio.SocketStream) -> None:
         # The stream hands its descriptor over; from here on this object owns it.
         self._sock = socket.socket(fileno=stream.socket.detach())

@@ -131,9 +131,9 @@ class Cluster:
         return list(await self._client.exec(batch, raise_on_error=False) or [])
 
     async def _pipelined(self, operation: str, command: Command) -> Any:
+        # No deadline of its own: the batch it rides in has one (_run_batch).
         try:
-            with trio.fail_after(self._timeout):
-                return await self.pipeline.call(command)
+            return await self.pipeline.call(command)
         except (GlideError, trio.TooSlowError, OSError) as exc:
             raise ClusterUnavailable(f"{operation}: {exc!r}") from exc
 
@@ -150,9 +150,7 @@ class Cluster:
         """``command``, then presence.lua in the same batch: a login or logout that
         crosses the presence limit switches the cluster's presence mode at once."""
         try:
-            with trio.fail_after(self._timeout):
-                result, _ = await self.pipeline.call_many(
-                    [command, self._presence_command(limit)])
+            result, _ = await self.pipeline.call_many([command, self._presence_command(limit)])
         except (GlideError, trio.TooSlowError, OSError) as exc:
             raise ClusterUnavailable(f"{operation}: {exc!r}") from exc
         if isinstance(result, BaseException):

@@ -10,7 +10,6 @@ and the others hear ``leave``.
 
 import contextlib
 import logging
-import math
 import secrets
 
 import trio
@@ -40,15 +39,21 @@ log = logging.getLogger(__name__)
 
 
 class Connection:
+    __slots__ = ("transport", "peer", "_services", "_session", "_outbox", "_reader_scope",
+                 "_held", "_claim", "_nursery", "_login_deadline", "_pace", "_writing",
+                 "_lost")
+
     def __init__(self, transport: Transport, services: NodeServices) -> None:
         self.transport = transport
         self.peer = transport.peer
         self._services = services
         self._session = Session(userlist_page=services.config.presence_limit)
         config = services.config
-        self._outbox = Outbox(transport.socket, config.outbox_lines, services.flusher)
+        self._outbox = Outbox(transport.socket, config.outbox_lines, services.flusher,
+                              self._start_writer)
         self._reader_scope = trio.CancelScope()
-        self._writer_scope = trio.CancelScope()
+        self._writing = False  # a writer task is draining a backed-up socket
+        self._lost = False
         # Events that arrive while logging in (from before the claim until `ok login`
         # is queued) wait here.
         self._held: list[Prepared] | None = None
@@ -87,30 +92,41 @@ class Connection:
         try:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
-                nursery.start_soon(self._write_loop)
                 try:
                     with self._reader_scope:
                         await self._read_loop()
                 except ConnectionLost as exc:
                     log.info("%s lost: %s", self.peer, exc)
-                    self._writer_scope.cancel()
+                    self._lost = True
                 finally:
                     await self._leave()
                     self._outbox.close()
-                    self._writer_scope.deadline = min(
-                        self._writer_scope.deadline,
-                        trio.current_time() + services.config.flush_timeout)
+                    if self._lost:
+                        nursery.cancel_scope.cancel()
+                    else:  # what is left (`ok logout`, `bye`) goes out, within the limit
+                        nursery.cancel_scope.deadline = (trio.current_time()
+                                                         + services.config.flush_timeout)
+                        self._start_writer()
         finally:
             services.connections.discard(self)
-        await self.transport.close()
+            await self.transport.close()
         log.info("%s closed", self.peer)
 
+    def _start_writer(self) -> None:
+        """The socket is backed up (the client reads slowly), or the connection ends: a
+        task drains it, and ends once it has; most clients never need one."""
+        if not self._writing and self._nursery is not None and not self._lost:
+            self._writing = True
+            self._nursery.start_soon(self._write_loop)
+
     async def _write_loop(self) -> None:
-        with self._writer_scope:
-            try:
-                await self._outbox.write_forever()
-            except ConnectionLost:
-                self._reader_scope.cancel()
+        try:
+            await self._outbox.drain_out()
+        except ConnectionLost:
+            self._lost = True
+            self._reader_scope.cancel()
+        finally:
+            self._writing = False
 
     async def _read_loop(self) -> None:
         while True:
@@ -139,12 +155,13 @@ class Connection:
     async def _receive(self) -> list[str | Rejected] | None:
         """The next lines; None once the connection is dropped for idling (no login
         within the login timeout, or a line left unfinished)."""
-        deadline = self._login_deadline if self._session.name is None else math.inf
-        with trio.move_on_at(deadline):
-            try:
+        try:
+            if self._session.name is not None:  # no deadline: no cancel scope to keep
                 return await self.transport.receive()
-            except LineStalled:
-                pass
+            with trio.move_on_at(self._login_deadline):
+                return await self.transport.receive()
+        except LineStalled:
+            pass
         self.drop(ByeReason.IDLE)
         return None
 

@@ -10,6 +10,8 @@ from node.protocol import ErrorCode, Rejected
 
 
 class LineBuffer:
+    __slots__ = ("_max", "_pending", "_discarding")
+
     def __init__(self, max_line_bytes: int) -> None:
         self._max = max_line_bytes
         self._pending = bytearray()

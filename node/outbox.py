@@ -3,13 +3,15 @@
 Lines arrive already encoded for the client's transport (a broadcast's bytes are
 prepared once for all its recipients). The node's ``Flusher`` hands each marked
 outbox's lines to the socket in one write per round; whatever the kernel does not take
-waits in the socket, and the client's writer task (``write_forever``) drains it. The
+waits in the socket, and a writer task (``drain_out``), started only then, drains it. The
 capacity counts lines not yet handed to the socket: the client's own replies ``put``
 (waiting for room: backpressure on that client alone); everyone else's events
 ``offer`` without waiting, and a full outbox means the client is too slow: the caller
 disconnects it. ``close`` ends the queue, optionally with one last line (``bye
 <reason>``) after what is queued or instead of it.
 """
+
+from collections.abc import Callable
 
 from trio.lowlevel import ParkingLot
 
@@ -19,15 +21,19 @@ from node.transport import ConnectionLost
 
 
 class Outbox:
-    def __init__(self, sock: ClientSocket, capacity: int, flusher: Flusher) -> None:
+    __slots__ = ("_socket", "_capacity", "_flusher", "_backed_up", "_queued", "_closed",
+                 "_lost", "_room")
+
+    def __init__(self, sock: ClientSocket, capacity: int, flusher: Flusher,
+                 backed_up: Callable[[], None]) -> None:
         self._socket = sock
         self._capacity = capacity
         self._flusher = flusher
+        self._backed_up = backed_up  # the socket is full: start draining it (a writer)
         self._queued: list[bytes] = []
         self._closed = False
         self._lost: ConnectionLost | None = None
-        self._room = ParkingLot()  # `put` waits here for room
-        self._writer = ParkingLot()  # the writer waits here for a full socket or the end
+        self._room: ParkingLot | None = None  # `put` waits here for room (made if needed)
 
     def __len__(self) -> int:
         return len(self._queued)
@@ -40,6 +46,8 @@ class Outbox:
         """Queue one of the client's own reply lines, waiting for room. After ``close``
         the line is dropped: the connection is ending."""
         while len(self._queued) >= self._capacity and not self._closed:
+            if self._room is None:
+                self._room = ParkingLot()
             await self._room.park()
         if not self._closed:
             self._queue(data)
@@ -68,9 +76,8 @@ class Outbox:
         if discard:
             self._queued.clear()
         if last_line is not None:
-            self._queued.append(last_line)
-        self._room.unpark_all()
-        self._writer.unpark_all()
+            self._queue(last_line)
+        self._wake_room()
 
     def flush(self) -> None:
         """Hand everything queued to the socket in one write (the Flusher calls this).
@@ -80,26 +87,28 @@ class Outbox:
         queued = self._queued
         data = queued[0] if len(queued) == 1 else b"".join(queued)
         self._queued = []
-        self._room.unpark_all()
+        self._wake_room()
         try:
             self._socket.write(data)
         except ConnectionLost as exc:
             self._lost = exc
         if self._socket.blocked or self._lost:
-            self._writer.unpark_all()
+            self._backed_up()
 
-    async def write_forever(self) -> None:
-        """The client's writer task: drain the socket whenever it falls behind; return
-        once the outbox is closed and everything has gone out. Raises ConnectionLost."""
+    def _wake_room(self) -> None:
+        if self._room is not None:
+            self._room.unpark_all()
+
+    async def drain_out(self) -> None:
+        """Drain the socket and hand it what queued up meanwhile, until both are empty.
+        Run by a writer task while the socket is backed up, and at the end of the
+        connection. Raises ConnectionLost."""
         while True:
             if self._lost is not None:
                 raise self._lost
             if self._socket.blocked:
                 await self._socket.drain()
-                self.flush()  # what queued up meanwhile
-            elif self._closed:
+            elif self._queued:
                 self.flush()
-                if not self._queued and not self._socket.blocked and self._lost is None:
-                    return
             else:
-                await self._writer.park()
+                return

@@ -7,6 +7,8 @@ later ("fake lag", as IRC servers do), so a flooding client slows only itself.
 
 
 class TokenBucket:
+    __slots__ = ("_rate", "_burst", "_tokens", "_last")
+
     def __init__(self, rate: float, burst: int, now: float) -> None:
         self._rate = rate
         self._burst = float(burst)

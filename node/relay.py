@@ -11,6 +11,7 @@ import math
 import trio
 
 from node import envelope, protocol
+from node.batcher import coalesce
 from node.cluster import Cluster, ClusterUnavailable, Subscription
 from node.hearing import Hearing
 from node.local_users import LocalUsers
@@ -20,14 +21,63 @@ from node.presence import Presence
 log = logging.getLogger(__name__)
 
 
-def deliver(item: envelope.Envelope, local_users: LocalUsers, presence: Presence) -> None:
+# Joins and leaves that arrive within this long of the last ones sent are held and sent
+# together, one line per recipient: a login storm costs a line per user per tick, not
+# per login. A lone join or leave goes out at once.
+PRESENCE_TICK = 0.05
+
+
+class PresenceBuffer:
+    """Presence announcements waiting to be merged. Anything else the relay delivers
+    flushes them first, so every user still sees events in the order of the channel."""
+
+    def __init__(self, local_users: LocalUsers, presence: Presence,
+                 tick: float = PRESENCE_TICK) -> None:
+        self._local_users = local_users
+        self._presence = presence
+        self._tick = tick
+        self._held: list[tuple[str, str]] = []
+        self._last_flush = -math.inf
+        self._wake = trio.Event()
+
+    def add(self, item: envelope.Presence) -> None:
+        if not self._held:
+            if trio.current_time() >= self._last_flush + self._tick:
+                self._held.extend((item.kind, name) for name in item.names)
+                self.flush()  # quiet until now: no reason to wait
+                return
+            self._wake.set()
+        self._held.extend((item.kind, name) for name in item.names)
+
+    def flush(self) -> None:
+        held, self._held = self._held, []
+        if not held:
+            return
+        self._last_flush = trio.current_time()
+        if not self._presence.listed:
+            return
+        for run in coalesce(held):
+            _deliver_presence(run.kind, run.names, self._local_users)
+
+    async def run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake = trio.Event()
+            await trio.sleep_until(self._last_flush + self._tick)  # merging a burst
+            self.flush()
+
+
+def deliver(item: envelope.Envelope, local_users: LocalUsers, held: PresenceBuffer) -> None:
     """Hand one envelope to the local users it concerns (presence only while listed)."""
+    if isinstance(item, envelope.Presence):
+        if item.names:
+            held.add(item)
+        return
+    held.flush()
     if isinstance(item, envelope.Broadcast):
         local_users.broadcast(protocol.event_line("msgall", item.sender, item.text))
     elif isinstance(item, envelope.Direct):
         local_users.deliver(item.target_folded, protocol.event_line("msg", item.sender, item.text))
-    elif isinstance(item, envelope.Presence) and item.names and presence.listed:
-        _deliver_presence(item.kind, item.names, local_users)
 
 
 def _deliver_presence(kind: str, names: tuple[str, ...], local_users: LocalUsers) -> None:
@@ -43,7 +93,8 @@ def _deliver_presence(kind: str, names: tuple[str, ...], local_users: LocalUsers
 
 
 async def _read_forever(subscription: Subscription, cluster: Cluster,
-                        local_users: LocalUsers, hearing: Hearing, presence: Presence) -> None:
+                        local_users: LocalUsers, hearing: Hearing, presence: Presence,
+                        held: PresenceBuffer) -> None:
     while True:
         for channel, payload in await subscription.next_messages():
             item = envelope.decode(payload)
@@ -53,16 +104,20 @@ async def _read_forever(subscription: Subscription, cluster: Cluster,
                 if item.token == hearing.token:
                     hearing.heard(trio.current_time())
             elif isinstance(item, envelope.PresenceMode):
+                held.flush()
                 await presence.switch(item.mode, item.online, cluster)
             else:
-                deliver(item, local_users, presence)
+                deliver(item, local_users, held)
 
 
 async def run_relay(subscription: Subscription, cluster: Cluster, local_users: LocalUsers,
                     hearing: Hearing, presence: Presence, *,
                     task_status: trio.TaskStatus[None]) -> None:
     async with trio.open_nursery() as nursery:
-        nursery.start_soon(_read_forever, subscription, cluster, local_users, hearing, presence)
+        held = PresenceBuffer(local_users, presence)
+        nursery.start_soon(held.run)
+        nursery.start_soon(_read_forever, subscription, cluster, local_users, hearing, presence,
+                           held)
         # The subscriber may still be subscribing in the background: probe until heard.
         with trio.move_on_after(30):
             while hearing.last_heard == -math.inf:

@@ -65,6 +65,8 @@ Operation = ClaimName | SendDirect | Broadcast | ListUsers | DumpDebug
 
 
 class Session:
+    __slots__ = ("name", "closed", "_userlist_page")
+
     def __init__(self, userlist_page: int = 1000) -> None:
         self.name: str | None = None
         self.closed = False

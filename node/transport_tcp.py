@@ -26,6 +26,8 @@ def enable_keepalive(sock: socket.socket, idle_seconds: int) -> None:
 
 
 class TcpTransport:
+    __slots__ = ("socket", "peer", "_lines", "_partial_line_timeout", "_line_started")
+
     @staticmethod
     def encode(line: str) -> bytes:
         return (line + "\n").encode("utf-8")
@@ -40,20 +42,25 @@ class TcpTransport:
 
     async def receive(self) -> list[str | Rejected]:
         while True:
-            with trio.move_on_at(self._line_started + self._partial_line_timeout):
-                data = await self.socket.receive()
-                if not data:
-                    raise ConnectionLost("closed by client")
-                lines = self._lines.feed(data)
-                # A line left unfinished starts the clock; one finished stops it.
-                if not self._lines.partial:
-                    self._line_started = math.inf
-                elif lines or self._line_started == math.inf:
-                    self._line_started = trio.current_time()
-                if lines:
-                    return lines
-                continue
-            raise LineStalled(f"a line stayed unfinished for {self._partial_line_timeout:g} s")
+            data = await self._receive_some()
+            if not data:
+                raise ConnectionLost("closed by client")
+            lines = self._lines.feed(data)
+            # A line left unfinished starts the clock; one finished stops it.
+            if not self._lines.partial:
+                self._line_started = math.inf
+            elif lines or self._line_started == math.inf:
+                self._line_started = trio.current_time()
+            if lines:
+                return lines
+
+    async def _receive_some(self) -> bytes:
+        stall_at = self._line_started + self._partial_line_timeout
+        if stall_at == math.inf:  # no line begun: no deadline, no cancel scope to keep
+            return await self.socket.receive()
+        with trio.move_on_at(stall_at):
+            return await self.socket.receive()
+        raise LineStalled(f"a line stayed unfinished for {self._partial_line_timeout:g} s")
 
     async def close(self) -> None:
         self.socket.close()

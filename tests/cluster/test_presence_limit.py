@@ -5,7 +5,7 @@ the limit everyone gets a fresh `users` line and joins resume."""
 import trio
 
 from node.names import sort_names
-from tests.support.clients import LineClient
+from tests.support.clients import LineClient, joined
 from tests.support.nodes import NodeRunner, RunningNode
 
 FAST = {"presence_limit": 3, "heartbeat_interval": 0.1, "heartbeat_ttl": 1.0}
@@ -26,7 +26,7 @@ async def test_past_the_limit_names_give_way_to_a_count_and_come_back(nodes: Nod
     node_a, node_b = await nodes.start(**FAST), await nodes.start(**FAST)
     a, b, c = await _log_in(nodes, [node_a, node_b], ["a", "b", "c"])
     assert await c.next_line() == "users a b c"  # up to the limit: as always
-    await a.expect("join c")
+    await a.expect(joined("c"))
     # The 4th: a count instead of names, for the newcomer and for everyone else.
     d = await nodes.connect(node_b, "tcp")
     assert await d.request("login d") == "ok login d"

@@ -9,7 +9,7 @@ import signal
 import trio
 
 from devcluster.redis_server import RedisServer
-from tests.support.clients import TcpClient, starts
+from tests.support.clients import TcpClient, joined, starts
 from tests.support.processes import NodeProcess, start_node_process
 
 FAST = ("--heartbeat-interval", "0.2", "--heartbeat-ttl", "1")
@@ -28,7 +28,7 @@ async def test_a_paused_nodes_session_never_speaks_under_a_reclaimed_name(
     await old.login("s0")
     mate = await TcpClient.connect(paused.tcp_port)
     await mate.login("mate")
-    await watcher.expect("join mate")
+    await watcher.expect(joined("mate"))
 
     paused.signal(signal.SIGSTOP)
     try:
@@ -48,7 +48,7 @@ async def test_a_paused_nodes_session_never_speaks_under_a_reclaimed_name(
     assert old_lines[-1] == "bye name_taken", old_lines
     assert not [line for line in old_lines if line.startswith(("ok ", "error "))], old_lines
     # Its node-mate keeps its name; everyone sees it come back.
-    await watcher.expect("join mate", timeout=10)
+    await watcher.expect(joined("mate"), timeout=10)
     # A marker sent after the wake-up, on the node that woke: Redis orders it after
     # anything that node published earlier, so whatever the old session got through
     # would have arrived before it.

@@ -24,6 +24,12 @@ def starts(prefix: str) -> Callable[[str], bool]:
     return lambda line: line.startswith(prefix)
 
 
+def joined(name: str) -> Callable[[str], bool]:
+    """A match for ``expect``: a `join` line naming ``name`` (joins close together
+    arrive merged into one line)."""
+    return lambda line: line.startswith("join ") and name in line.split()[1:]
+
+
 def _matches(line: str, match: Match) -> bool:
     return line == match if isinstance(match, str) else match(line)
 
