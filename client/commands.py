@@ -13,7 +13,8 @@ Commands (a leading / is optional):
   login NAME          pick your name
   msg NAME TEXT       direct message to NAME, on any node
   msgall TEXT         message everyone (plain text does the same)
-  userlist            who is online
+  userlist [NAME]     who is online; a long list comes in pages: NAME
+                      (the last one shown) asks for the next
   whoami              your name
   logout, /quit       leave (Ctrl-D too)
   /help               this help

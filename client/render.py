@@ -27,6 +27,28 @@ def _names(parts: list[str]) -> str:
     return ", ".join(parts)
 
 
+def render_count(rest: str) -> Shown | None:
+    """``online <n>``: past the presence limit, a count instead of names."""
+    if not rest.isdecimal():
+        return None
+    count = int(rest)
+    users = "user" if count == 1 else "users"
+    return Shown(f"* {count:,} {users} online (too many to list; /userlist to page through "
+                 "them)", Style.SYSTEM)
+
+
+def render_userlist(detail: str, after: str) -> Shown:
+    """``ok userlist <names> [+<more>]``, the page after ``after`` ("" for the first).
+    A name never starts with ``+``, so a last word ``+<n>`` counts the names not shown."""
+    names = detail.split()
+    more = names.pop()[1:] if names and names[-1].startswith("+") else ""
+    where = f"online after {after}" if after else "online"
+    text = f"* {where}: {_names(names) or 'nobody'}"
+    if more.isdecimal() and names:
+        text += f" … and {int(more):,} more (/userlist {names[-1]} for the next page)"
+    return Shown(text, Style.SYSTEM)
+
+
 # `bye <reason>`: the server's last line before it closes the connection. The server
 # may add reasons; an unknown one is shown by its word.
 BYE_REASONS = {
@@ -70,6 +92,8 @@ def render_event(line: str) -> Shown | None:
         return Shown(f"* {_names(names)} left", Style.SYSTEM)
     if kind == "users":
         return Shown(f"* online: {_names(names)}", Style.SYSTEM)
+    if kind == "online":
+        return render_count(rest)
     return None
 
 
@@ -83,9 +107,10 @@ def render_reply(line: str, command: str | None) -> Shown | None:
     if verb == "msg" and command:
         text = command.split(" ", 2)[2] if command.count(" ") >= 2 else ""
         return Shown(f"[you → {detail}] {text.lstrip(' ')}", Style.DIRECT)
+    if verb == "userlist":
+        return render_userlist(detail, (command or "").partition(" ")[2].strip())
     return {
         "login": Shown(f"* logged in as {detail}", Style.SYSTEM),
-        "userlist": Shown(f"* online: {_names(detail.split())}", Style.SYSTEM),
         "whoami": Shown(f"* you are {detail}", Style.SYSTEM),
         "logout": Shown("* logged out", Style.SYSTEM),
         "debug": Shown("* the node wrote its state to its log", Style.SYSTEM),

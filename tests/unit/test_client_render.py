@@ -3,7 +3,7 @@
 import pytest
 
 from client.commands import HELP, Quit, Send, ShowHelp, interpret
-from client.render import Conversation, Shown, Style, bye_reason, render_event
+from client.render import Conversation, Shown, Style, bye_reason, render_event, render_reply
 
 
 @pytest.mark.parametrize(("line", "shown"), [
@@ -17,6 +17,49 @@ from client.render import Conversation, Shown, Style, bye_reason, render_event
 ])
 def test_events_render_for_people(line: str, shown: Shown | None) -> None:
     assert render_event(line) == shown
+
+
+TOO_MANY = "(too many to list; /userlist to page through them)"
+
+
+@pytest.mark.parametrize(("line", "text"), [
+    # Past --presence-limit the node sends a count instead of names.
+    ("online 3", f"* 3 users online {TOO_MANY}"),
+    ("online 1234", f"* 1,234 users online {TOO_MANY}"),
+    ("online 1000001", f"* 1,000,001 users online {TOO_MANY}"),
+    ("online 1", f"* 1 user online {TOO_MANY}"),
+])
+def test_a_count_of_users_online_renders_for_people(line: str, text: str) -> None:
+    assert render_event(line) == Shown(text, Style.SYSTEM)
+    assert Conversation().received(line) == Shown(text, Style.SYSTEM)  # an event
+
+
+@pytest.mark.parametrize("line", ["online", "online many", "online -3", "online 3 4"])
+def test_a_count_that_is_not_one_number_is_a_line_we_do_not_know(line: str) -> None:
+    assert render_event(line) is None
+
+
+@pytest.mark.parametrize(("command", "reply", "text"), [
+    ("userlist", "ok userlist a b", "* online: a, b"),
+    # A page: the names, how many more, and the command for the next page.
+    ("userlist", "ok userlist a b c +1234",
+     "* online: a, b, c … and 1,234 more (/userlist c for the next page)"),
+    ("userlist", "ok userlist solo +1", "* online: solo … and 1 more (/userlist solo for "
+                                        "the next page)"),
+    # The next pages say where they start.
+    ("userlist c", "ok userlist d e +7",
+     "* online after c: d, e … and 7 more (/userlist e for the next page)"),
+    ("userlist e", "ok userlist f g", "* online after e: f, g"),
+    # Everyone after `zed` left between two pages.
+    ("userlist zed", "ok userlist", "* online after zed: nobody"),
+    # A name that merely contains '+' is a name (a name never starts with one).
+    ("userlist", "ok userlist a+b", "* online: a+b"),
+])
+def test_userlist_pages_render_for_people(command: str, reply: str, text: str) -> None:
+    assert render_reply(reply, command) == Shown(text, Style.SYSTEM)
+    talk = Conversation()
+    talk.sent(command)
+    assert talk.received(reply) == Shown(text, Style.SYSTEM)
 
 
 @pytest.mark.parametrize(("line", "text"), [
@@ -107,6 +150,8 @@ def test_the_conversation_remembers_a_refused_login(exchange: list[tuple[str, st
     ("MSGALL loud", Send("msgall loud")),
     ("userlist", Send("userlist")),
     ("/userlist", Send("userlist")),
+    ("userlist carol", Send("userlist carol")),  # the page after carol
+    ("/userlist carol", Send("userlist carol")),
     ("login alice", Send("login alice")),
     ("logout", Send("logout")),
     ("/quit", Quit()),
