@@ -113,6 +113,31 @@ async def test_scripted_raw_mode_prints_protocol_lines(nodes: NodeRunner,
     assert replies == ["ok msg raw_user", "ok msgall", "ok logout"]
 
 
+async def test_past_the_presence_limit_the_client_shows_a_count_and_pages_the_list(
+        nodes: NodeRunner, nursery: trio.Nursery) -> None:
+    node = await nodes.start(presence_limit=2)
+    others = [await TcpClient.connect(node.tcp_port) for _ in range(2)]
+    await others[0].login("ann")
+    await others[1].login("bob")
+    client = await start_client(nursery, "127.0.0.1", str(node.tcp_port))
+    await client.type("login carol\n")
+    # The third user online: a count instead of `users`, and no list to show.
+    await client.wait_for("* 3 users online (too many to list; /userlist to page through "
+                          "them)")
+    await client.type("userlist\n")
+    await client.wait_for("* online: ann, bob … and 1 more (/userlist bob for the next page)")
+    await client.type("/userlist bob\n")
+    await client.wait_for("* online after bob: carol")
+    assert await client.finish() == 0
+    assert client.stdout == [
+        "* logged in as carol",
+        "* 3 users online (too many to list; /userlist to page through them)",
+        "* online: ann, bob … and 1 more (/userlist bob for the next page)",
+        "* online after bob: carol",
+        "* logged out",
+    ]
+
+
 @pytest.mark.parametrize("refused_name", ["taken", "no@way"], ids=["name_taken", "bad_name"])
 async def test_scripted_client_exits_1_when_a_login_was_refused(
         nodes: NodeRunner, nursery: trio.Nursery, refused_name: str) -> None:
