@@ -13,6 +13,7 @@
     loginError: $("login-error"),
     chatView: $("chat-view"), messages: $("messages"), sendForm: $("send-form"),
     text: $("text"), sendError: $("send-error"), target: $("target"), online: $("online"), onlineCount: $("online-count"),
+    onlineSummary: $("online-summary"),
   };
   const state = {
     ws: null,
@@ -20,6 +21,7 @@
     wanted: null,      // the name to log in with (again, after a reconnect); null: stay offline
     pending: [],       // commands sent, waiting for their one reply each (in order)
     online: new Set(), // names exactly as the server sends them (see setOnline)
+    counted: null,     // past the presence limit: how many are online (no names); else null
     target: null,      // whom Enter sends to; null means everyone
     attempt: 0,        // reconnect attempts since the connection last worked
     offline: false,    // this outage is already reported (one line, not one per attempt)
@@ -137,7 +139,7 @@
       const text = splitOnce(splitOnce(command)[1])[1].replace(/^ +/, "");
       return addMessage(`you → ${detail}`, text, "dm outgoing");
     }
-    if (verb === "userlist") return setOnline(detail.split(" ").filter(Boolean));
+    if (verb === "userlist") return userlistReply(detail, splitOnce(command)[1].trim());
     if (verb === "whoami") return addLine("system", `You are ${detail}.`);
     if (verb === "logout") return loggedOut();
     return undefined;
@@ -176,6 +178,7 @@
       else addMessage(from, text, "broadcast");
       return;
     }
+    if (kind === "online") return setCounted(rest);
     const names = rest.split(" ").filter(Boolean);
     if (kind === "users") setOnline(names);
     if (kind === "join") {
@@ -242,10 +245,39 @@
   // every line carries it as typed at login, so `leave X` is about X only. A page
   // cannot fold as the server does (Straße is STRASSE there, not in toLowerCase), and
   // folding made `join zoë` then a late `leave ZOË` (two sessions) drop zoë.
+  // `users` is everyone online: it replaces the whole list, and ends a count.
   function setOnline(names) {
+    state.counted = null;
     state.online = new Set(names);
     renderOnline();
   }
+
+  // `online <n>`: past the presence limit the server sends a count and no more join or
+  // leave, so the names we have would only go stale; show the count until `users`.
+  function setCounted(count) {
+    if (!/^[0-9]+$/.test(count)) return;
+    state.counted = Number(count);
+    state.online = new Set();
+    renderOnline();
+  }
+
+  // The whole list only when we asked for all of it and got all of it; a page (the
+  // next after a name, or one ending in `+<more>`) is shown as a line. A name never
+  // starts with "+".
+  function userlistReply(detail, after) {
+    const names = detail.split(" ").filter(Boolean);
+    const more = /^\+[0-9]+$/.test(names[names.length - 1]) ? Number(names.pop().slice(1)) : null;
+    if (more === null && after === "" && state.counted === null) return setOnline(names);
+    const where = after ? `Online after ${after}` : "Online";
+    let text = `${where}: ${names.join(", ") || "nobody"}`;
+    if (more !== null && names.length) {
+      text += ` … and ${formatCount(more)} more `
+        + `(/userlist ${names[names.length - 1]} for the next page)`;
+    }
+    return addLine("system", text);
+  }
+
+  const formatCount = (count) => count.toLocaleString("en");
 
   // While disconnected we cannot know who is online: show nobody rather than a stale list.
   function forgetOnline() {
@@ -254,7 +286,12 @@
   }
 
   function renderOnline() {
-    const names = [...state.online].sort((a, b) => a.localeCompare(b));
+    const counted = state.counted !== null;
+    view.onlineSummary.hidden = !counted;
+    view.onlineSummary.textContent = counted
+      ? `${formatCount(state.counted)} online — too many to list` : "";
+    if (counted) view.onlineCount.textContent = formatCount(state.counted);
+    const names = counted ? [] : [...state.online].sort((a, b) => a.localeCompare(b));
     view.online.replaceChildren(...names.map((name) => {
       const li = document.createElement("li");
       const button = document.createElement("button");
@@ -266,7 +303,7 @@
       li.appendChild(button);
       return li;
     }));
-    view.onlineCount.textContent = String(names.length);
+    if (!counted) view.onlineCount.textContent = String(names.length);
   }
 
   function setTarget(name) {
