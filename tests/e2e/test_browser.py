@@ -613,3 +613,46 @@ def test_online_list_keys_names_as_the_server_sent_them(redis_server, start_node
         link.let_go()
         slow.stop()  # before its link to Redis goes
         link.close()
+
+
+def test_past_the_presence_limit_the_page_shows_a_count_then_names_again(start_node, pages) -> None:  # type: ignore[no-untyped-def]
+    # Two users at most get names; the third makes the cluster send a count instead.
+    page_node = start_node("web-count", "--presence-limit", "2")
+    term_node = start_node("tcp-count", "--presence-limit", "2")
+    open_page, _ = pages
+    page = open_page(page_node.url)
+    login(page, "webby")
+    summary = page.locator("#online-summary")
+    expect(summary).to_be_hidden()
+    terms = [LineSocket(term_node.tcp_port) for _ in range(2)]
+    try:
+        terms[0].send("login ann")
+        terms[0].expect("ok login ann")
+        expect(online(page)).to_have_text(["ann", "webby"])
+        terms[1].send("login bob")
+        terms[1].expect("ok login bob")
+        # Three online: the count, in place of a list that would only go stale.
+        expect(summary).to_have_text("3 online — too many to list")
+        expect(page.locator("#online-count")).to_have_text("3")
+        expect(online(page)).to_have_count(0)
+        # A page of `userlist` is shown as a line; it is not taken for the whole list.
+        send(page, "/userlist")
+        expect(page.locator("#messages li").last).to_have_text(
+            "Online: ann, bob … and 1 more (/userlist bob for the next page)")
+        expect(online(page)).to_have_count(0)
+        expect(summary).to_have_text("3 online — too many to list")
+
+        terms[0].send("logout")
+        terms[0].expect("ok logout")
+        # Back at the limit: the fresh `users` line replaces the list, exactly.
+        expect(online(page)).to_have_text(["bob", "webby"])
+        expect(page.locator("#online-count")).to_have_text("2")
+        expect(summary).to_be_hidden()
+        # And `leave` updates it again.
+        terms[1].send("logout")
+        terms[1].expect("ok logout")
+        expect(page.locator("#messages li").last).to_have_text("bob left")
+        expect(online(page)).to_have_text(["webby"])
+    finally:
+        for term in terms:
+            term.close()
