@@ -122,13 +122,14 @@ def is_reply(line: str) -> bool:
 
 
 class Conversation:
-    """Pairs replies with the commands sent, in order; knows who we are, and whether
-    the server refused a ``login``."""
+    """Pairs replies with the commands sent, in order; knows who we are, whether the
+    server refused a ``login``, and whether it gives a count instead of names."""
 
     def __init__(self) -> None:
         self._sent: deque[str] = deque()
         self.me: str | None = None
         self.login_refused = False
+        self.counting = False  # `online <n>` shown, no `users` since
 
     @property
     def waiting(self) -> int:
@@ -138,9 +139,22 @@ class Conversation:
     def sent(self, command: str) -> None:
         self._sent.append(command)
 
+    def _event(self, line: str) -> Shown | None:
+        """Past the presence limit the node repeats `online <n>` every heartbeat while
+        the number changes; in a log the first says it, until `users` lists names again."""
+        shown = render_event(line)
+        kind = line.partition(" ")[0]
+        if kind == "users":
+            self.counting = False
+        elif kind == "online" and shown is not None:
+            if self.counting:
+                return None
+            self.counting = True
+        return shown
+
     def received(self, line: str) -> Shown | None:
         if not is_reply(line):
-            return render_event(line)
+            return self._event(line)
         command = self._sent.popleft() if self._sent else None
         if line.startswith("error ") and command and command.split(" ", 1)[0] == "login":
             self.login_refused = True

@@ -34,6 +34,22 @@ def test_a_count_of_users_online_renders_for_people(line: str, text: str) -> Non
     assert Conversation().received(line) == Shown(text, Style.SYSTEM)  # an event
 
 
+def test_a_count_is_shown_once_until_names_come_back() -> None:
+    # Past the limit the node sends `online <n>` again every heartbeat while the number
+    # changes, and the user whose login crossed the limit can get the same count twice:
+    # in a log, one line says it; `userlist` pages through the names.
+    talk = Conversation()
+    assert talk.received("online 3") == Shown(f"* 3 users online {TOO_MANY}", Style.SYSTEM)
+    assert talk.received("online 3") is None
+    assert talk.received("online 4") is None
+    assert talk.received("users a b") == Shown("* online: a, b", Style.SYSTEM)
+    assert talk.received("online 5") == Shown(f"* 5 users online {TOO_MANY}", Style.SYSTEM)
+    assert talk.received("online many") is None  # not a count: shows nothing, changes nothing
+    assert talk.received("users a") == Shown("* online: a", Style.SYSTEM)
+    assert talk.received("online many") is None
+    assert talk.received("online 3") == Shown(f"* 3 users online {TOO_MANY}", Style.SYSTEM)
+
+
 @pytest.mark.parametrize("line", ["online", "online many", "online -3", "online 3 4"])
 def test_a_count_that_is_not_one_number_is_a_line_we_do_not_know(line: str) -> None:
     assert render_event(line) is None
