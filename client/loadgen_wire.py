@@ -202,7 +202,7 @@ class OurLines:
             return kind, sender, text
         if kind in ("ok", "error"):
             return "reply", unit
-        if kind in ("users", "join", "leave"):
+        if kind in ("users", "join", "leave", "online"):  # `online <n>`: past the limit
             return "presence", unit
         if kind == "bye":
             return "bye", rest

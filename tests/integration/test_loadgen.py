@@ -62,8 +62,9 @@ def _meter() -> dict[str, float]:
     return {}
 
 
-async def _paceless_nodes(nodes: NodeRunner) -> list[RunningNode]:
-    return [await nodes.start(command_rate=0), await nodes.start(command_rate=0)]
+async def _paceless_nodes(nodes: NodeRunner, **settings: object) -> list[RunningNode]:
+    return [await nodes.start(command_rate=0, **settings),
+            await nodes.start(command_rate=0, **settings)]
 
 
 def _addresses(kind: str, running: list[RunningNode]) -> list[tuple[str, int]]:
@@ -106,8 +107,10 @@ async def test_ping_pong_counts_round_trips(nodes: NodeRunner, kind: str) -> Non
 
 
 @pytest.mark.parametrize("kind", ["tcp", "ws"])
-async def test_small_login_storm_then_a_fresh_client(nodes: NodeRunner, kind: str) -> None:
-    running = await _paceless_nodes(nodes)
+@pytest.mark.parametrize("presence_limit", [1000, 10], ids=["names", "past-the-limit"])
+async def test_small_login_storm_then_a_fresh_client(nodes: NodeRunner, kind: str,
+                                                     presence_limit: int) -> None:
+    running = await _paceless_nodes(nodes, presence_limit=presence_limit)
     plan = StormPlan(_addresses(kind, running)[0], users=40, in_flight=8, timeout=20,
                      quiet=0.2, quiet_bound=5)
     result = await login_storm(DIALECTS[kind](), plan, _meter, lambda: 0)
