@@ -24,7 +24,14 @@ from devcluster.redis_server import RedisServer
 Address = tuple[str, int]
 HOST = "127.0.0.1"
 OUR_FLAGS = ("--command-rate", "0", "--log-level", "WARNING")
-PEER_SOURCE = Path(__file__).resolve().parents[2] / "shared" / "peers" / "node"
+# The peer lives beside the project (../shared/peers/node from the repository root);
+# CHAT_PEER_DIR points elsewhere. Not every checkout has it: callers check peer_found().
+PEER_SOURCE = Path(os.environ.get("CHAT_PEER_DIR") or
+                   Path(__file__).resolve().parents[2] / "shared" / "peers" / "node")
+
+
+def peer_found() -> bool:
+    return (PEER_SOURCE / "server.js").is_file() and (PEER_SOURCE / "package.json").is_file()
 
 
 @dataclass
@@ -100,6 +107,9 @@ class PeerInstall:
     def __init__(self, source: Path = PEER_SOURCE) -> None:
         if shutil.which("node") is None or shutil.which("npm") is None:
             raise RuntimeError("the Node.js peer needs `node` and `npm` on PATH")
+        if not (source / "server.js").is_file():
+            raise RuntimeError(f"no Node.js peer at {source}: set CHAT_PEER_DIR to its "
+                               "folder (the one with server.js and package.json)")
         self._dir = tempfile.TemporaryDirectory(prefix="chat-peer-")
         self.path = Path(self._dir.name) / "node"
         shutil.copytree(source, self.path, ignore=shutil.ignore_patterns("node_modules"))

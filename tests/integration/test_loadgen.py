@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.servers import Cluster, PeerInstall, start_peer
+from bench.servers import PEER_SOURCE, Cluster, PeerInstall, peer_found, start_peer
 from client.loadgen import LoadConfig, latency_ms, percentile, run_load, split_evenly
 from client.loadgen_storm import StormPlan, login_storm
 from client.loadgen_wire import SocketIo, TcpLines, WsLines
@@ -128,6 +128,9 @@ def peer() -> Iterator[Cluster]:
     if shutil.which("node") is None or shutil.which("npm") is None:
         pytest.skip("SKIPPED LOUDLY: node/npm not on PATH, so the socket.io driver of "
                     "bench.compare is NOT tested here")
+    if not peer_found():
+        pytest.skip(f"SKIPPED LOUDLY: no Node.js peer at {PEER_SOURCE} (set CHAT_PEER_DIR), "
+                    "so the socket.io driver of bench.compare is NOT tested here")
     install = PeerInstall()
     try:
         with tempfile.TemporaryDirectory(prefix="chat-peer-logs-") as logs:
