@@ -39,9 +39,8 @@ log = logging.getLogger(__name__)
 
 
 class Connection:
-    __slots__ = ("transport", "peer", "_services", "_session", "_outbox", "_reader_scope",
-                 "_held", "_claim", "_nursery", "_login_deadline", "_pace", "_writing",
-                 "_lost")
+    __slots__ = ("transport", "peer", "_services", "_session", "_outbox", "_held", "_claim",
+                 "_nursery", "_login_deadline", "_pace", "_writing", "_lost", "_ending")
 
     def __init__(self, transport: Transport, services: NodeServices) -> None:
         self.transport = transport
@@ -51,7 +50,7 @@ class Connection:
         config = services.config
         self._outbox = Outbox(transport.socket, config.outbox_lines, services.flusher,
                               self._start_writer)
-        self._reader_scope = trio.CancelScope()
+        self._ending = False  # dropped: the reader stops, the last lines still go out
         self._writing = False  # a writer task is draining a backed-up socket
         self._lost = False
         # Events that arrive while logging in (from before the claim until `ok login`
@@ -82,7 +81,14 @@ class Connection:
                 f" ({self._session.name})" if self._session.name else "", reason)
         self._outbox.close(self.transport.encode(bye_line(reason)),
                            discard=reason is ByeReason.SLOW)
-        self._reader_scope.cancel()
+        self._stop_reading()
+
+    def _stop_reading(self) -> None:
+        """Cancel the connection's nursery (the reader, a writer); `run` then sends
+        what is left itself, outside it."""
+        self._ending = True
+        if self._nursery is not None:
+            self._nursery.cancel_scope.cancel()
 
     # -- the connection's life ------------------------------------------------
     async def run(self) -> None:
@@ -92,29 +98,28 @@ class Connection:
         try:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
+                if self._ending:  # dropped before it started (the node is stopping)
+                    nursery.cancel_scope.cancel()
                 try:
-                    with self._reader_scope:
-                        await self._read_loop()
+                    await self._read_loop()
                 except ConnectionLost as exc:
                     log.info("%s lost: %s", self.peer, exc)
                     self._lost = True
-                finally:
-                    await self._leave()
-                    self._outbox.close()
-                    if self._lost:
-                        nursery.cancel_scope.cancel()
-                    else:  # what is left (`ok logout`, `bye`) goes out, within the limit
-                        nursery.cancel_scope.deadline = (trio.current_time()
-                                                         + services.config.flush_timeout)
-                        self._start_writer()
+            self._nursery = None
         finally:
+            await self._leave()
+            self._outbox.close()
+            if not self._lost:  # what is left (`ok logout`, `bye`) goes out, in time
+                with trio.move_on_after(services.config.flush_timeout), \
+                        contextlib.suppress(ConnectionLost):
+                    await self._outbox.drain_out()
             services.connections.discard(self)
             await self.transport.close()
         log.info("%s closed", self.peer)
 
     def _start_writer(self) -> None:
-        """The socket is backed up (the client reads slowly), or the connection ends: a
-        task drains it, and ends once it has; most clients never need one."""
+        """The socket is backed up (the client reads slowly): a task drains it, and
+        ends once it has; most clients never need one."""
         if not self._writing and self._nursery is not None and not self._lost:
             self._writing = True
             self._nursery.start_soon(self._write_loop)
@@ -124,7 +129,7 @@ class Connection:
             await self._outbox.drain_out()
         except ConnectionLost:
             self._lost = True
-            self._reader_scope.cancel()
+            self._stop_reading()
         finally:
             self._writing = False
 
@@ -247,8 +252,10 @@ class Connection:
             self._held = None
             # The claim may have run although its answer was lost: undo it, without
             # keeping the client waiting for that (its token makes the undo exact).
-            assert self._nursery is not None
-            self._nursery.start_soon(self._release_unanswered, claim)
+            if self._nursery is not None:
+                self._nursery.start_soon(self._release_unanswered, claim)
+            else:  # the connection is ending: the liveness loop releases it
+                self._services.unreleased.add(claim)
             raise
         reply = self._session.complete(op, outcome)
         if not outcome.won:

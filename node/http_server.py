@@ -68,7 +68,9 @@ async def _serve_connection(services: NodeServices, origins: OriginPolicy,
         if services.config.tcp_keepalive:
             with contextlib.suppress(OSError):
                 enable_keepalive(stream.socket, services.config.tcp_keepalive)  # type: ignore[arg-type]
-        await _HttpConnection(stream, services, origins).run()
+        upgraded = await _HttpConnection(stream, services, origins).run()
+        if upgraded is not None:  # the HTTP side (h11, the request) is gone by now
+            await serve_client(upgraded, services)
     except Exception:
         log.exception("an HTTP connection failed; closed it, the node carries on")
 
@@ -91,28 +93,31 @@ class _HttpConnection:
         self._deadline = 0.0
         self._head_bytes = 0
 
-    async def run(self) -> None:
-        handed_over = False
+    async def run(self) -> WebSocketTransport | None:
+        """Serve plain requests until the connection ends, or return the WebSocket
+        it became (then the caller serves it as a chat client)."""
+        upgraded = None
         try:
             while True:
                 self._deadline = trio.current_time() + REQUEST_TIMEOUT
                 self._head_bytes = 0
                 request = await self._next_event()
                 if not isinstance(request, h11.Request):
-                    return
+                    return None
                 if wants_upgrade(request.headers):
-                    handed_over = await self._upgrade(request)
-                    return
+                    upgraded = await self._upgrade(request)
+                    return upgraded
                 await self._answer(request)
                 if self._h11.our_state is not h11.DONE or self._h11.their_state is not h11.DONE:
-                    return
+                    return None
                 self._h11.start_next_cycle()
         except _Done:
-            return
+            return None
         except h11.RemoteProtocolError as exc:
             await self._refuse_bad_request(exc)
+            return None
         finally:
-            if not handed_over:
+            if upgraded is None:
                 with trio.CancelScope(shield=True), trio.move_on_after(1), \
                         contextlib.suppress(*_STREAM_ERRORS):
                     await self._stream.aclose()
@@ -188,8 +193,8 @@ class _HttpConnection:
         with contextlib.suppress(_Done, h11.LocalProtocolError), trio.move_on_after(1):
             await self._send_response(Response(status, f"bad request: {exc}\n".encode()))
 
-    async def _upgrade(self, request: h11.Request) -> bool:
-        """Switch to WebSocket and serve the chat client; False if refused."""
+    async def _upgrade(self, request: h11.Request) -> WebSocketTransport | None:
+        """Switch to WebSocket; the transport, or None if refused."""
         method = request.method.decode("ascii", "replace")
         path = unquote(request.target.partition(b"?")[0].decode("ascii", "replace"))
         decision = decide(method, path, request.headers, self._origins)
@@ -198,7 +203,7 @@ class _HttpConnection:
                      decision.reason.strip())
             await self._send_response(Response(decision.status, decision.reason.encode(),
                                                headers=decision.headers))
-            return False
+            return None
         await self._send(self._h11.send(h11.InformationalResponse(status_code=101, headers=[
             (b"upgrade", b"websocket"), (b"connection", b"Upgrade"),
             (b"sec-websocket-accept", decision.token)])))
@@ -210,5 +215,4 @@ class _HttpConnection:
             max_line_bytes=config.max_line_bytes,
             max_message=ws_message_cap(config.max_line_bytes), ping_interval=WS_PING_INTERVAL,
             partial_line_timeout=config.partial_line_timeout)
-        await serve_client(transport, self._services)
-        return True
+        return transport
