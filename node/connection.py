@@ -83,6 +83,9 @@ class Connection:
                            discard=reason is ByeReason.SLOW)
         self._stop_reading()
 
+    def keepalive(self, now: float, interval: float) -> None:
+        self.transport.keepalive(now, interval)
+
     def _stop_reading(self) -> None:
         """Cancel the connection's nursery (the reader, a writer); `run` then sends
         what is left itself, outside it."""

@@ -58,7 +58,16 @@ async def serve_http(services: NodeServices, *, task_status: trio.TaskStatus[int
     handler = functools.partial(_serve_connection, services, origins)
     async with trio.open_nursery() as nursery:
         await nursery.start(accept.serve, handler, listeners)
+        nursery.start_soon(_ping_silent_clients, services)
         task_status.started(port)
+
+
+async def _ping_silent_clients(services: NodeServices) -> None:
+    """One task pings every WebSocket client silent for WS_PING_INTERVAL (checked four
+    times per interval), instead of a timer per connection."""
+    while True:
+        await trio.sleep(WS_PING_INTERVAL / 4)  # a period, not a synchronisation
+        services.connections.keepalive(trio.current_time(), WS_PING_INTERVAL)
 
 
 async def _serve_connection(services: NodeServices, origins: OriginPolicy,
@@ -213,6 +222,6 @@ class _HttpConnection:
             ClientSocket(self._stream),
             WsConnection(ConnectionType.SERVER, trailing_data=trailing),
             max_line_bytes=config.max_line_bytes,
-            max_message=ws_message_cap(config.max_line_bytes), ping_interval=WS_PING_INTERVAL,
+            max_message=ws_message_cap(config.max_line_bytes),
             partial_line_timeout=config.partial_line_timeout)
         return transport

@@ -15,6 +15,8 @@ FULL_WARNING_INTERVAL = 10.0
 class Closable(Protocol):
     def drop(self, reason: ByeReason) -> None: ...
 
+    def keepalive(self, now: float, interval: float) -> None: ...
+
 
 class OpenConnections:
     def __init__(self, limit: int) -> None:
@@ -40,6 +42,11 @@ class OpenConnections:
         self._open.discard(connection)
         if not self._open:
             self._empty.set()
+
+    def keepalive(self, now: float, interval: float) -> None:
+        """Let every connection ping its client if it has been silent that long."""
+        for connection in self._open:
+            connection.keepalive(now, interval)
 
     def drop_all(self, reason: ByeReason) -> None:
         for connection in list(self._open):

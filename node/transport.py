@@ -32,6 +32,10 @@ class Transport(Protocol):
         LineStalled when a line stays unfinished past the partial-line timeout."""
         ...
 
+    def keepalive(self, now: float, interval: float) -> None:
+        """Called now and then by the node: ping a client silent for ``interval``."""
+        ...
+
     async def close(self) -> None:
         """End the connection (the WebSocket closing handshake) and close the socket;
         never raises."""

@@ -62,5 +62,8 @@ class TcpTransport:
             return await self.socket.receive()
         raise LineStalled(f"a line stayed unfinished for {self._partial_line_timeout:g} s")
 
+    def keepalive(self, now: float, interval: float) -> None:
+        """TCP clients rely on the kernel's keepalive (``enable_keepalive``)."""
+
     async def close(self) -> None:
         self.socket.close()

@@ -5,7 +5,8 @@ wsproto does the framing; this is the thin driver around it. A trailing ``\\n`` 
 message, or a message over the line limit gets an error and the connection stays
 open. The hard message cap is enforced on the fragments as they arrive: past it the
 connection is closed with 1009 at once, never buffered to the end. A ping goes out
-after ``ping_interval`` without hearing from the client. Lines go out as frames built
+(``keepalive``, called by the node's pinger) to a client silent for the ping interval.
+Lines go out as frames built
 once per line (``encode_frame``: frames from a server are not masked, so one frame
 serves every client), through the client's socket like any other bytes.
 """
@@ -64,16 +65,18 @@ class WebSocketTransport:
     def encode(line: str) -> bytes:
         return encode_frame(line)
 
+    __slots__ = ("socket", "peer", "_ws", "_max_line_bytes", "_max_message",
+                 "_partial_line_timeout", "_parts", "_size", "_message_started", "_heard")
+
     def __init__(self, sock: ClientSocket, ws: WsConnection, *, max_line_bytes: int,
-                 max_message: int, ping_interval: float = 20.0,
-                 partial_line_timeout: float = math.inf) -> None:
+                 max_message: int, partial_line_timeout: float = math.inf) -> None:
         self.socket = sock
         self.peer = f"ws:{sock.address}"
         self._ws = ws
         self._max_line_bytes = max_line_bytes
         self._max_message = max_message  # characters of text, bytes of binary
-        self._ping_interval = ping_interval
         self._partial_line_timeout = partial_line_timeout
+        self._heard = trio.current_time()
         self._parts: list[str | bytes] = []
         self._size = 0
         self._message_started = math.inf
@@ -122,15 +125,26 @@ class WebSocketTransport:
         return frame_to_line("".join(str(part) for part in parts), self._max_line_bytes)
 
     async def _receive_some(self) -> bytes:
-        """The next bytes from the client; pings it while it is silent."""
-        while True:
-            stall_at = self._message_started + self._partial_line_timeout
-            with trio.move_on_at(min(stall_at, trio.current_time() + self._ping_interval)):
-                return await self.socket.receive()
+        """The next bytes from the client (a deadline only while a message is unfinished)."""
+        stall_at = self._message_started + self._partial_line_timeout
+        if stall_at == math.inf:
+            data = await self.socket.receive()
+        else:
+            with trio.move_on_at(stall_at):
+                data = await self.socket.receive()
             if trio.current_time() >= stall_at:
                 raise LineStalled(f"a message stayed unfinished for "
                                   f"{self._partial_line_timeout:g} s")
-            self.socket.write(self._ws.send(Ping()))
+        self._heard = trio.current_time()
+        return data
+
+    def keepalive(self, now: float, interval: float) -> None:
+        """Ping the client if it has been silent for ``interval``: a dead peer is found
+        when the ping cannot be delivered, and proxies keep the connection open."""
+        if now - self._heard >= interval and self._ws.state is ConnectionState.OPEN:
+            self._heard = now  # one ping per silent interval
+            with contextlib.suppress(ConnectionLost, LocalProtocolError):
+                self.socket.write(self._ws.send(Ping()))
 
     # -- closing ---------------------------------------------------------------
     async def close(self) -> None:
