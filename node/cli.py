@@ -6,6 +6,9 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import trio
 
@@ -23,104 +26,93 @@ def default_node_id() -> str:
     return f"{host[:40] or 'node'}-{os.getpid()}"
 
 
-def _env_number(name: str, default: float, kind: type = int) -> float:
-    value = os.environ.get(name)
-    try:
-        return kind(value) if value else default
-    except ValueError:
-        sys.exit(f"{name} must be a number, not {value!r}")
-
-
 def _origin_list(value: str) -> tuple[str, ...]:
     return tuple(origin.strip() for origin in value.split(",") if origin.strip())
 
 
+@dataclass(frozen=True)
+class Setting:
+    """One row of the node's settings: a flag, its environment variable, how to read
+    it; the NodeConfig field is the flag's name and gives the default."""
+
+    flag: str
+    env: str
+    kind: Callable[[str], Any]
+    help: str
+    default: Callable[[], Any] | None = None  # when NodeConfig's default does not fit
+
+    @property
+    def field(self) -> str:
+        return self.flag.removeprefix("--").replace("-", "_")
+
+
+SETTINGS = (
+    Setting("--redis-url", "REDIS_URL", str, "Redis/Valkey to share state through"),
+    Setting("--tcp-port", "TCP_PORT", int, "port for line clients such as nc; 0 picks one"),
+    Setting("--http-port", "HTTP_PORT", int, "port for the page, /ws and /healthz; 0 picks one"),
+    Setting("--node-id", "NODE_ID", str, "this node's name in Redis (default host-pid)",
+            default=default_node_id),
+    Setting("--host", "HOST", str, "address to listen on"),
+    Setting("--key-prefix", "KEY_PREFIX", str, "prefix of every Redis key and channel"),
+    Setting("--max-line-bytes", "MAX_LINE_BYTES", int, "longest accepted client line"),
+    Setting("--heartbeat-interval", "HEARTBEAT_INTERVAL", float, "seconds between heartbeats"),
+    Setting("--heartbeat-ttl", "HEARTBEAT_TTL", float,
+            "seconds without a heartbeat before other nodes remove this node's users"),
+    Setting("--command-rate", "COMMAND_RATE", float,
+            "lines per second per client after a burst; beyond it the client's lines are "
+            "read later; 0 = off"),
+    Setting("--command-burst", "COMMAND_BURST", int, "lines a client may send at once"),
+    Setting("--drain-seconds", "DRAIN_SECONDS", float,
+            "after SIGTERM, keep serving this long with /healthz at 503 so load balancers "
+            "move new clients away"),
+    Setting("--outbox-lines", "OUTBOX_LINES", int,
+            "lines queued for one client before it is dropped as a slow consumer"),
+    Setting("--redis-timeout", "REDIS_TIMEOUT", float,
+            "seconds to wait for Redis before a command gets 'error unavailable'"),
+    Setting("--flush-timeout", "FLUSH_TIMEOUT", float,
+            "seconds a leaving client gets to receive its last lines"),
+    Setting("--tcp-keepalive", "TCP_KEEPALIVE", int,
+            "seconds of silence before probing a TCP client; one that vanished is dropped "
+            "after about twice this; 0 = off"),
+    Setting("--login-timeout", "LOGIN_TIMEOUT", float,
+            "seconds a new connection has to log in before it is closed with 'bye idle'"),
+    Setting("--partial-line-timeout", "PARTIAL_LINE_TIMEOUT", float,
+            "seconds a client may leave a line unfinished before it is closed with 'bye idle'"),
+    Setting("--max-connections", "MAX_CONNECTIONS", int,
+            "client connections served at once; more get 'bye server_full'; 0 = the "
+            "open-files limit minus headroom"),
+    Setting("--presence-limit", "PRESENCE_LIMIT", int,
+            "users online cluster-wide up to which everyone gets names (users, join, "
+            "leave); beyond, a count: 'online <n>'"),
+    Setting("--allowed-origins", "ALLOWED_ORIGINS", _origin_list,
+            "comma-separated web origins (https://chat.example.com) whose pages may open a "
+            "WebSocket here besides the node's own; '*' allows any"),
+)
+
+
+def _default(setting: Setting) -> Any:
+    """The environment variable's value if set, else the default."""
+    value = os.environ.get(setting.env)
+    if value:
+        try:
+            return setting.kind(value)
+        except ValueError:
+            sys.exit(f"{setting.env} must be a number, not {value!r}")
+    return setting.default() if setting.default else getattr(DEFAULTS, setting.field)
+
+
 def parse_args(argv: list[str] | None = None) -> NodeConfig:
-    env = os.environ
     parser = argparse.ArgumentParser(prog="python -m node", description=__doc__)
-    parser.add_argument("--redis-url", default=env.get("REDIS_URL", DEFAULTS.redis_url),
-                        help="Redis/Valkey to share state through (env REDIS_URL)")
-    parser.add_argument("--tcp-port", type=int, default=_env_number("TCP_PORT", DEFAULTS.tcp_port),
-                        help="port for line clients such as nc (env TCP_PORT; 0 picks one)")
-    parser.add_argument("--http-port", type=int,
-                        default=_env_number("HTTP_PORT", DEFAULTS.http_port),
-                        help="port for /ws and /healthz (env HTTP_PORT; 0 picks one)")
-    parser.add_argument("--node-id", default=env.get("NODE_ID") or default_node_id(),
-                        help="this node's name in Redis (env NODE_ID; default host-pid)")
-    parser.add_argument("--host", default=env.get("HOST", DEFAULTS.host),
-                        help="address to listen on (env HOST)")
-    parser.add_argument("--key-prefix", default=env.get("KEY_PREFIX", DEFAULTS.key_prefix),
-                        help="prefix of every Redis key and channel (env KEY_PREFIX)")
-    parser.add_argument("--max-line-bytes", type=int,
-                        default=_env_number("MAX_LINE_BYTES", DEFAULTS.max_line_bytes),
-                        help="longest accepted client line (env MAX_LINE_BYTES)")
-    parser.add_argument("--heartbeat-interval", type=float,
-                        default=_env_number("HEARTBEAT_INTERVAL", DEFAULTS.heartbeat_interval,
-                                             float),
-                        help="seconds between heartbeats (env HEARTBEAT_INTERVAL)")
-    parser.add_argument("--heartbeat-ttl", type=float,
-                        default=_env_number("HEARTBEAT_TTL", DEFAULTS.heartbeat_ttl, float),
-                        help="seconds without a heartbeat before other nodes remove this "
-                             "node's users (env HEARTBEAT_TTL)")
-    parser.add_argument("--command-rate", type=float,
-                        default=_env_number("COMMAND_RATE", DEFAULTS.command_rate, float),
-                        help="cluster commands per second per client after a burst; beyond "
-                             "it the client's lines are read later; 0 = off (env COMMAND_RATE)")
-    parser.add_argument("--command-burst", type=int,
-                        default=_env_number("COMMAND_BURST", DEFAULTS.command_burst),
-                        help="cluster commands a client may send at once (env COMMAND_BURST)")
-    parser.add_argument("--drain-seconds", type=float,
-                        default=_env_number("DRAIN_SECONDS", DEFAULTS.drain_seconds, float),
-                        help="after SIGTERM, keep serving this long with /healthz at 503 so "
-                             "load balancers move new clients away (env DRAIN_SECONDS)")
-    parser.add_argument("--outbox-lines", type=int,
-                        default=_env_number("OUTBOX_LINES", DEFAULTS.outbox_lines),
-                        help="lines queued for one client before it is dropped as a slow "
-                             "consumer (env OUTBOX_LINES)")
-    parser.add_argument("--redis-timeout", type=float,
-                        default=_env_number("REDIS_TIMEOUT", DEFAULTS.redis_timeout, float),
-                        help="seconds to wait for Redis before a command gets "
-                             "'error unavailable' (env REDIS_TIMEOUT)")
-    parser.add_argument("--flush-timeout", type=float,
-                        default=_env_number("FLUSH_TIMEOUT", DEFAULTS.flush_timeout, float),
-                        help="seconds a leaving client gets to receive its last lines "
-                             "(env FLUSH_TIMEOUT)")
-    parser.add_argument("--tcp-keepalive", type=int,
-                        default=_env_number("TCP_KEEPALIVE", DEFAULTS.tcp_keepalive),
-                        help="seconds of silence before probing a TCP client; one that "
-                             "vanished is dropped after about twice this; 0 = off "
-                             "(env TCP_KEEPALIVE)")
-    parser.add_argument("--login-timeout", type=float,
-                        default=_env_number("LOGIN_TIMEOUT", DEFAULTS.login_timeout, float),
-                        help="seconds a new connection has to log in before it is closed "
-                             "with 'bye idle' (env LOGIN_TIMEOUT)")
-    parser.add_argument("--partial-line-timeout", type=float,
-                        default=_env_number("PARTIAL_LINE_TIMEOUT",
-                                            DEFAULTS.partial_line_timeout, float),
-                        help="seconds a client may leave a line unfinished before it is "
-                             "closed with 'bye idle' (env PARTIAL_LINE_TIMEOUT)")
-    parser.add_argument("--max-connections", type=int,
-                        default=_env_number("MAX_CONNECTIONS", DEFAULTS.max_connections),
-                        help="client connections served at once; more get 'bye server_full'; "
-                             "0 = the open-files limit minus headroom (env MAX_CONNECTIONS)")
-    parser.add_argument("--presence-limit", type=int,
-                        default=_env_number("PRESENCE_LIMIT", DEFAULTS.presence_limit),
-                        help="users online cluster-wide up to which everyone gets names "
-                             "(users, join, leave); beyond, a count: 'online <n>' "
-                             "(env PRESENCE_LIMIT)")
-    parser.add_argument("--allowed-origins", type=_origin_list,
-                        default=_origin_list(env.get("ALLOWED_ORIGINS", "")),
-                        help="comma-separated web origins (https://chat.example.com) whose "
-                             "pages may open a WebSocket here besides the node's own; '*' "
-                             "allows any (env ALLOWED_ORIGINS)")
-    parser.add_argument("--log-level", default=env.get("LOG_LEVEL", "INFO"),
-                        choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    for setting in SETTINGS:
+        parser.add_argument(setting.flag, type=setting.kind, default=_default(setting),
+                            help=f"{setting.help} (env {setting.env})")
+    parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"),
+                        choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="(env LOG_LEVEL)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level,
                         format=f"%(asctime)s %(levelname)s [{args.node_id}] %(name)s: %(message)s")
     try:
-        settings = {name: value for name, value in vars(args).items() if name != "log_level"}
-        return NodeConfig(**settings)
+        return NodeConfig(**{setting.field: getattr(args, setting.field) for setting in SETTINGS})
     except ValueError as exc:
         parser.error(str(exc))
         raise

@@ -10,6 +10,7 @@ import trio
 import yaml
 
 from devcluster.redis_server import RedisServer, find_cli_binary
+from node.cli import SETTINGS
 from tests.support.clients import TcpClient
 from tests.support.nodes import NodeRunner
 
@@ -120,9 +121,8 @@ def test_links_lead_to_files_that_exist() -> None:
 
 
 def test_every_node_flag_and_its_variable_are_in_the_readme() -> None:
-    source = (ROOT / "node" / "cli.py").read_text()
-    flags = re.findall(r'add_argument\("(--[a-z-]+)"', source)
-    variables = re.findall(r'(?:env\.get|_env_number)\("([A-Z_]+)"', source)
+    flags = [setting.flag for setting in SETTINGS] + ["--log-level"]
+    variables = [setting.env for setting in SETTINGS] + ["LOG_LEVEL"]
     readme = (ROOT / "README.md").read_text()
     assert len(flags) > 15 and len(variables) > 15
     missing = [name for name in (*flags, *variables) if f"`{name}`" not in readme]

@@ -1,8 +1,10 @@
 """``python -m node`` flags and environment variables become a NodeConfig."""
 
+import dataclasses
+
 import pytest
 
-from node.cli import parse_args
+from node.cli import SETTINGS, parse_args
 from node.config import NodeConfig
 
 TUNING = {"OUTBOX_LINES": "outbox_lines", "REDIS_TIMEOUT": "redis_timeout",
@@ -88,3 +90,9 @@ def test_allowed_origins_from_the_flag_or_the_environment(
     with pytest.raises(SystemExit):
         parse_args(["--node-id", "n1", "--allowed-origins", "chat.example.com"])
     assert "use scheme://host[:port]" in capsys.readouterr().err
+
+
+def test_every_setting_of_node_config_has_a_flag_and_a_variable() -> None:
+    fields = {field.name for field in dataclasses.fields(NodeConfig)}
+    assert sorted(setting.field for setting in SETTINGS) == sorted(fields)
+    assert len({setting.env for setting in SETTINGS}) == len(SETTINGS)
