@@ -17,7 +17,8 @@ from node.transport import ConnectionLost
 RECEIVE_CHUNK = 65536
 
 
-def _peer_address(sock: socket.socket) -> str:
+def peer_address(sock: socket.socket | trio.socket.SocketType) -> str:
+    """``host:port`` of the other end; ``?`` once it is gone."""
     try:
         host, port = sock.getpeername()[:2]
     except OSError:
@@ -32,7 +33,7 @@ class ClientSocket:
         # The stream hands its descriptor over; from here on this object owns it.
         self._sock = socket.socket(fileno=stream.socket.detach())
         self._sock.setblocking(False)
-        self.address = _peer_address(self._sock)
+        self.address = peer_address(self._sock)
         self._unsent = b""
         self._closed = False
 

@@ -198,9 +198,6 @@ class Cluster:
             return ClaimOutcome(won=True, online=int(result[1]))
         return ClaimOutcome(won=True, users=[_text(u) for u in result[1]])
 
-    async def count_users(self) -> int:
-        return int(await self._pipelined("hlen", ["HLEN", self.keys.users]))
-
     async def release(self, claim: Claim, presence_limit: int) -> bool:
         result = await self._with_presence("release", _evalsha_command(
             _RELEASE, self._user_keys(),

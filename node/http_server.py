@@ -19,7 +19,7 @@ from wsproto.connection import Connection as WsConnection
 from wsproto.connection import ConnectionType
 
 from node import accept
-from node.client_socket import ClientSocket
+from node.client_socket import ClientSocket, peer_address
 from node.connection import serve_client
 from node.origins import OriginPolicy
 from node.services import NodeServices
@@ -82,14 +82,6 @@ async def _serve_connection(services: NodeServices, origins: OriginPolicy,
             await serve_client(upgraded, services)
     except Exception:
         log.exception("an HTTP connection failed; closed it, the node carries on")
-
-
-def _peer(stream: trio.SocketStream) -> str:
-    try:
-        host, port = stream.socket.getpeername()[:2]
-    except OSError:
-        return "ws:?"
-    return f"ws:{host}:{port}"
 
 
 class _HttpConnection:
@@ -208,8 +200,8 @@ class _HttpConnection:
         path = unquote(request.target.partition(b"?")[0].decode("ascii", "replace"))
         decision = decide(method, path, request.headers, self._origins)
         if not isinstance(decision, Accept):
-            log.info("%s: WebSocket refused (%d): %s", _peer(self._stream), decision.status,
-                     decision.reason.strip())
+            log.info("ws:%s: WebSocket refused (%d): %s", peer_address(self._stream.socket),
+                     decision.status, decision.reason.strip())
             await self._send_response(Response(decision.status, decision.reason.encode(),
                                                headers=decision.headers))
             return None

@@ -19,13 +19,19 @@ async def _connect_many(port: int, count: int) -> list[TcpClient]:
     return [await TcpClient.connect(port) for _ in range(count)]
 
 
+async def _start_limited(nursery: trio.Nursery, redis_server: RedisServer, key_prefix: str,
+                         node_id: str, log_path: Path, *extra: str) -> NodeProcess:
+    """A node process under ``ulimit -n OPEN_FILES``, its log in ``log_path``."""
+    with log_path.open("wb") as log:
+        return await start_node_process(nursery, redis_server.url, key_prefix, node_id, *extra,
+                                        stderr=log, open_files=OPEN_FILES)
+
+
 async def test_the_default_cap_keeps_a_node_under_its_open_files_limit_responsive(
         nursery: trio.Nursery, redis_server: RedisServer, key_prefix: str,
         node_processes: list[NodeProcess], tmp_path: Path) -> None:
     log_path = tmp_path / "node.log"
-    with log_path.open("wb") as log:
-        node = await start_node_process(nursery, redis_server.url, key_prefix, "capped",
-                                        stderr=log, open_files=OPEN_FILES)
+    node = await _start_limited(nursery, redis_server, key_prefix, "capped", log_path)
     node_processes.append(node)
     cap = OPEN_FILES - FD_HEADROOM
     flood = await _connect_many(node.tcp_port, cap + 72)
@@ -53,11 +59,9 @@ async def test_out_of_descriptors_the_node_backs_off_and_warns_once(
         nursery: trio.Nursery, redis_server: RedisServer, key_prefix: str,
         node_processes: list[NodeProcess], tmp_path: Path) -> None:
     log_path = tmp_path / "node.log"
-    with log_path.open("wb") as log:
-        # A cap above what the limit allows: the operator's mistake we must survive.
-        node = await start_node_process(nursery, redis_server.url, key_prefix, "starved",
-                                        "--max-connections", "5000",
-                                        stderr=log, open_files=OPEN_FILES)
+    # A cap above what the limit allows: the operator's mistake we must survive.
+    node = await _start_limited(nursery, redis_server, key_prefix, "starved", log_path,
+                                "--max-connections", "5000")
     node_processes.append(node)
     flood = await _connect_many(node.tcp_port, OPEN_FILES + 50)  # some wait in the backlog
     with trio.fail_after(10):
