@@ -288,38 +288,39 @@ class Cluster:
 
 
 class Subscription:
-    """This node's pub/sub connection: the broadcast channel and its own channel.
+    """What this node's pub/sub connection receives: the broadcast channel and its own.
 
-    Glide queues pushed messages internally and hands them out through futures;
-    a cancelled ``get_pubsub_message`` leaves an abandoned future that swallows
-    the next message, so only one long-lived reader may call ``next_messages``
-    and it is cancelled only when the node stops.
+    glide hands each message to ``_received`` as it reads it off the connection (in
+    the trio thread); the relay takes everything received so far in one wake-up.
     """
 
-    def __init__(self, client: GlideClient) -> None:
-        self._client = client
+    def __init__(self) -> None:
+        self._received: list[tuple[str, bytes]] = []
+        self._arrived = trio.Event()
 
-    async def next_messages(self, limit: int = 256) -> list[tuple[str, bytes]]:
-        """The next message, and every one already received after it (up to ``limit``):
-        fanning a batch out at once lets each client's writer send it in one call."""
-        first = await self._client.get_pubsub_message()
-        batch = [(_text(first.channel), bytes(first.message))]
-        while len(batch) < limit:
-            message = self._client.try_get_pubsub_message()
-            if message is None:
-                break
-            batch.append((_text(message.channel), bytes(message.message)))
-        return batch
+    def _receive(self, message: Any, context: Any) -> None:
+        self._received.append((_text(message.channel), bytes(message.message)))
+        self._arrived.set()
+
+    async def next_messages(self) -> list[tuple[str, bytes]]:
+        """Every message received since the last call, in order; waits for one."""
+        while not self._received:
+            await self._arrived.wait()
+            self._arrived = trio.Event()
+        received, self._received = self._received, []
+        return received
 
 
 def _configuration(target: RedisTarget, timeout: float, name: str,
-                   channels: set[str] | None = None) -> GlideClientConfiguration:
+                   channels: set[str] | None = None,
+                   subscription: Subscription | None = None) -> GlideClientConfiguration:
     credentials = None
     if target.password is not None:
         credentials = ServerCredentials(target.password, target.username)
     pubsub = None
-    if channels:
-        pubsub = _PubSub(channels_and_patterns={_Exact: channels}, callback=None, context=None)
+    if channels and subscription is not None:
+        pubsub = _PubSub(channels_and_patterns={_Exact: channels},
+                         callback=subscription._receive, context=None)
     return GlideClientConfiguration(
         [NodeAddress(target.host, target.port)],
         use_tls=target.tls,
@@ -354,13 +355,14 @@ async def open_cluster(
     channels = {keys.broadcast_channel, keys.node_channel(node_id)}
     commands = await _connect(_configuration(target, timeout, f"chat-{node_id}"), timeout)
     try:
-        subscriber = await _connect(
-            _configuration(target, timeout, f"chat-{node_id}-sub", channels), timeout)
+        subscription = Subscription()
+        subscriber = await _connect(_configuration(
+            target, timeout, f"chat-{node_id}-sub", channels, subscription), timeout)
         try:
             cluster = Cluster(commands, keys, node_id, timeout)
             async with trio.open_nursery() as nursery:
                 await nursery.start(cluster.pipeline.run)
-                yield cluster, Subscription(subscriber)
+                yield cluster, subscription
                 nursery.cancel_scope.cancel()
         finally:
             with trio.CancelScope(shield=True):

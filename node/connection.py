@@ -63,13 +63,13 @@ class Connection:
         self._pace = TokenBucket(config.command_rate, config.command_burst, now)
 
     # -- what LocalUsers and OpenConnections call -------------------------------
-    def offer(self, line: Prepared) -> bool:
+    def offer(self, line: Prepared, *, now: bool = False) -> bool:
         if self._held is not None:
             if len(self._held) >= self._services.config.outbox_lines:
                 return False
             self._held.append(line)
             return True
-        return self._outbox.offer(line.encoded(self.transport.encode))
+        return self._outbox.offer(line.encoded(self.transport.encode), now=now)
 
     def drop(self, reason: ByeReason) -> None:
         """End this connection; its last line is ``bye <reason>``. Only the first call
@@ -199,8 +199,11 @@ class Connection:
     async def _wait_for_lease(self, deadline: float) -> None:
         """While the node's lease has lapsed (it was paused or cut off for longer than
         the heartbeat TTL), its sessions are suspended until liveness re-asserts them."""
+        lease = self._services.lease
+        if lease.valid(trio.current_time()):  # nearly always: no cancel scope needed
+            return
         with trio.move_on_at(deadline):
-            await self._services.lease.wait_valid()
+            await lease.wait_valid()
             return
         raise ClusterUnavailable("this node's lease on its names has lapsed; re-asserting")
 

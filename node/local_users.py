@@ -15,7 +15,7 @@ from node.protocol import ByeReason
 class Recipient(Protocol):
     peer: str
 
-    def offer(self, line: Prepared) -> bool: ...
+    def offer(self, line: Prepared, *, now: bool = False) -> bool: ...
 
     def drop(self, reason: ByeReason) -> None: ...
 
@@ -51,7 +51,7 @@ class LocalUsers:
         entry = self._by_folded.get(folded)
         if entry is None:
             return False
-        self._offer(entry[1], Prepared(line))
+        self._offer(entry[1], Prepared(line), now=True)  # one recipient: no round to wait for
         return True
 
     def broadcast(self, line: str, skip: frozenset[str] = frozenset()) -> None:
@@ -79,6 +79,6 @@ class LocalUsers:
             self._by_folded.values(), key=lambda entry: entry[0].display)]
 
     @staticmethod
-    def _offer(recipient: Recipient, line: Prepared) -> None:
-        if not recipient.offer(line):
+    def _offer(recipient: Recipient, line: Prepared, *, now: bool = False) -> None:
+        if not recipient.offer(line, now=now):
             recipient.drop(ByeReason.SLOW)

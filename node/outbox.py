@@ -43,27 +43,35 @@ class Outbox:
         return self._closed
 
     async def put(self, data: bytes) -> None:
-        """Queue one of the client's own reply lines, waiting for room. After ``close``
+        """Send one of the client's own reply lines, waiting for room. After ``close``
         the line is dropped: the connection is ending."""
         while len(self._queued) >= self._capacity and not self._closed:
             if self._room is None:
                 self._room = ParkingLot()
             await self._room.park()
         if not self._closed:
-            self._queue(data)
+            self._queue(data, now=True)
 
-    def offer(self, data: bytes) -> bool:
+    def offer(self, data: bytes, *, now: bool = False) -> bool:
         """Queue an event without waiting; False if the outbox is full. After ``close``
-        the line is dropped and True returned: the connection is ending anyway."""
+        the line is dropped and True returned: the connection is ending anyway.
+        ``now``: a line for this client alone goes to the socket at once when nothing
+        is waiting before it (a broadcast's lines wait for the Flusher's round)."""
         if self._closed:
             return True
         if len(self._queued) >= self._capacity:
             return False
-        self._queue(data)
+        self._queue(data, now=now)
         return True
 
-    def _queue(self, data: bytes) -> None:
+    def _queue(self, data: bytes, *, now: bool = False) -> None:
         if not self._queued and not self._socket.blocked:
+            if now and not self._lost:
+                # Nothing queued before it: straight to the socket, sparing a Flusher
+                # round (a task switch) for the one line.
+                self._queued.append(data)
+                self.flush()
+                return
             self._flusher.mark(self)
         self._queued.append(data)
 
