@@ -46,9 +46,10 @@ async def run_node(config: NodeConfig, stop: trio.Event | None = None, *,
                    task_status: trio.TaskStatus[NodeAddresses] = trio.TASK_STATUS_IGNORED
                    ) -> None:
     stop = trio.Event() if stop is None else stop
-    keys = Keys(config.key_prefix)
+    keys = Keys(config.key_prefix, cluster=config.redis_cluster)
     target = parse_redis_url(config.redis_url)
-    async with open_cluster(target, keys, config.node_id, config.redis_timeout) as (cluster, sub):
+    async with open_cluster(target, keys, config.node_id, config.redis_timeout,
+                            cluster_mode=config.redis_cluster) as (cluster, sub):
         limit = connection_limit(config.max_connections, open_files_limit())
         local_users = LocalUsers()
         presence = Presence(config.presence_limit, local_users)

@@ -26,6 +26,14 @@ def default_node_id() -> str:
     return f"{host[:40] or 'node'}-{os.getpid()}"
 
 
+def _boolean(value: str) -> bool:
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(value)
+
+
 def _origin_list(value: str) -> tuple[str, ...]:
     return tuple(origin.strip() for origin in value.split(",") if origin.strip())
 
@@ -48,6 +56,9 @@ class Setting:
 
 SETTINGS = (
     Setting("--redis-url", "REDIS_URL", str, "Redis/Valkey to share state through"),
+    Setting("--redis-cluster", "REDIS_CLUSTER", _boolean,
+            "the Redis URL is one node of a Redis/Valkey Cluster: find the others, keep "
+            "the keys in one hash slot, use sharded pub/sub"),
     Setting("--tcp-port", "TCP_PORT", int, "port for line clients such as nc; 0 picks one"),
     Setting("--http-port", "HTTP_PORT", int, "port for the page, /ws and /healthz; 0 picks one"),
     Setting("--node-id", "NODE_ID", str, "this node's name in Redis (default host-pid)",
@@ -97,13 +108,18 @@ def _default(setting: Setting) -> Any:
         try:
             return setting.kind(value)
         except ValueError:
-            sys.exit(f"{setting.env} must be a number, not {value!r}")
+            expected = "true or false" if setting.kind is _boolean else "a number"
+            sys.exit(f"{setting.env} must be {expected}, not {value!r}")
     return setting.default() if setting.default else getattr(DEFAULTS, setting.field)
 
 
 def parse_args(argv: list[str] | None = None) -> NodeConfig:
     parser = argparse.ArgumentParser(prog="python -m node", description=__doc__)
     for setting in SETTINGS:
+        if setting.kind is _boolean:  # a switch: present means on
+            parser.add_argument(setting.flag, action="store_true", default=_default(setting),
+                                help=f"{setting.help} (env {setting.env}=true)")
+            continue
         parser.add_argument(setting.flag, type=setting.kind, default=_default(setting),
                             help=f"{setting.help} (env {setting.env})")
     parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"),

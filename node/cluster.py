@@ -3,6 +3,12 @@
 Every call runs under ``trio.fail_after`` and maps any client error to one
 ``ClusterUnavailable``, so callers handle a single failure type. Multi-key
 updates run as Lua scripts (``lua/*.lua``), so each is atomic across nodes.
+
+On a Redis/Valkey Cluster (``cluster_mode``) the clients are glide's cluster clients,
+every key shares one hash slot (keys.py), and pub/sub is sharded: channels are
+SSUBSCRIBEd, scripts publish with SPUBLISH. A direct message's node channel lives in
+another slot than the registry, so there it takes two steps: deliver.lua looks the
+target up, then SPUBLISH (docs/protocol.md says what that changes).
 """
 
 import hashlib
@@ -15,10 +21,14 @@ from typing import Any
 import trio
 from glide import (
     AdvancedGlideClientConfiguration,
+    AdvancedGlideClusterClientConfiguration,
     BackoffStrategy,
     Batch,
+    ClusterBatch,
     GlideClient,
     GlideClientConfiguration,
+    GlideClusterClient,
+    GlideClusterClientConfiguration,
     GlideError,
     Logger,
     LogLevel,
@@ -35,8 +45,7 @@ from node.session import ClaimOutcome
 
 log = logging.getLogger(__name__)
 
-_PubSub = GlideClientConfiguration.PubSubSubscriptions
-_Exact = GlideClientConfiguration.PubSubChannelModes.Exact
+Client = GlideClient | GlideClusterClient
 
 
 class ClusterUnavailable(Exception):
@@ -63,20 +72,32 @@ def _script(name: str) -> Script:
 
 
 class _Lua:
-    """A script the pipeline runs by hash (EVALSHA); ``_run_batch`` loads it when Redis
-    does not know it."""
+    """A script the pipeline runs by hash (EVALSHA); ``_run_batch`` runs it by source
+    (EVAL, which also caches it) where Redis does not know it. On a cluster the script
+    publishes to shard channels: the same source with PUBLISH swapped for SPUBLISH."""
 
-    def __init__(self, name: str) -> None:
-        self.code = _source(name)
+    def __init__(self, name: str, *, sharded: bool = False) -> None:
+        code = _source(name)
+        self.code = code.replace("redis.call('PUBLISH'", "redis.call('SPUBLISH'") if sharded \
+            else code
         self.sha = hashlib.sha1(self.code.encode()).hexdigest()
 
 
-_CLAIM = _Lua("claim")
-_RELEASE = _Lua("release")
-_DELIVER = _Lua("deliver")
-_BROADCAST = _Lua("broadcast")
-_PRESENCE = _Lua("presence")
-_PIPELINED = (_CLAIM, _RELEASE, _DELIVER, _BROADCAST, _PRESENCE)
+class _Pipelined:
+    """The scripts of the message path, in one pub/sub flavour."""
+
+    def __init__(self, *, sharded: bool) -> None:
+        self.claim = _Lua("claim", sharded=sharded)
+        self.release = _Lua("release", sharded=sharded)
+        self.deliver = _Lua("deliver", sharded=sharded)
+        self.broadcast = _Lua("broadcast", sharded=sharded)
+        self.presence = _Lua("presence", sharded=sharded)
+        scripts = (self.claim, self.release, self.deliver, self.broadcast, self.presence)
+        self.by_sha = {script.sha: script for script in scripts}
+
+
+_CLASSIC = _Pipelined(sharded=False)
+_SHARDED = _Pipelined(sharded=True)
 _REAP = _script("reap")
 _REASSERT = _script("reassert")
 _HEARTBEAT = _script("heartbeat")
@@ -101,31 +122,37 @@ def _text(value: Any) -> str:
 class Cluster:
     """Cluster-wide operations of one node, on its command connection."""
 
-    def __init__(self, client: GlideClient, keys: Keys, node_id: str, timeout: float) -> None:
+    def __init__(self, client: Client, keys: Keys, node_id: str, timeout: float) -> None:
         self._client = client
         self.keys = keys
         self.node_id = node_id
         self._timeout = timeout
+        self._sharded = isinstance(client, GlideClusterClient)
+        self._lua = _SHARDED if self._sharded else _CLASSIC
         # The commands of the message path go to Redis in batches (pipeline.py).
         self.pipeline = CommandPipeline(self._run_batch)
 
     async def _run_batch(self, commands: list[Command]) -> list[object]:
         """Run ``commands`` as one pipeline (not a transaction): a result per command,
         an exception object for a command that failed. Scripts go by hash; if Redis
-        has lost its script cache (a restart), they are loaded and run once more."""
+        has lost its script cache (a restart, a failover), those run once more by source
+        (EVAL caches them again on whichever server owns their keys)."""
         with trio.fail_after(self._timeout):
             results = list(await self._exec(commands))
             missing = [index for index, result in enumerate(results)
                        if isinstance(result, GlideError) and "noscript" in str(result).lower()]
             if missing:
-                await self._exec([["SCRIPT", "LOAD", script.code] for script in _PIPELINED])
-                again = await self._exec([commands[index] for index in missing])
+                again = await self._exec([self._by_source(commands[index]) for index in missing])
                 for index, result in zip(missing, again, strict=True):
                     results[index] = result
         return results
 
+    def _by_source(self, command: Command) -> Command:
+        """``EVALSHA sha ...`` as ``EVAL source ...``."""
+        return ["EVAL", self._lua.by_sha[command[1]].code, *command[2:]]
+
     async def _exec(self, commands: list[Command]) -> list[object]:
-        batch = Batch(is_atomic=False)
+        batch = ClusterBatch(is_atomic=False) if self._sharded else Batch(is_atomic=False)
         for command in commands:
             batch.custom_command(command)
         return list(await self._client.exec(batch, raise_on_error=False) or [])
@@ -143,7 +170,7 @@ class Cluster:
 
     def _presence_command(self, limit: int) -> Command:
         keys = self.keys
-        return _evalsha_command(_PRESENCE, [keys.users, keys.presence],
+        return _evalsha_command(self._lua.presence, [keys.users, keys.presence],
                                 [keys.broadcast_channel, str(limit)])
 
     async def _with_presence(self, operation: str, command: Command, limit: int) -> Any:
@@ -187,7 +214,7 @@ class Cluster:
 
     async def claim(self, claim: Claim, presence_limit: int) -> ClaimOutcome:
         keys = [*self._user_keys(), self.keys.recovering, self.keys.registry_marker]
-        result = await self._with_presence("claim", _evalsha_command(_CLAIM, keys, [
+        result = await self._with_presence("claim", _evalsha_command(self._lua.claim, keys, [
             claim.folded, claim.skeleton, claim.display, self.node_id, claim.token,
             str(presence_limit)]), presence_limit)
         if result[0] == -1:
@@ -200,7 +227,7 @@ class Cluster:
 
     async def release(self, claim: Claim, presence_limit: int) -> bool:
         result = await self._with_presence("release", _evalsha_command(
-            _RELEASE, self._user_keys(),
+            self._lua.release, self._user_keys(),
             [claim.folded, claim.skeleton, claim.display, self.node_id, claim.token]),
             presence_limit)
         return result == 1
@@ -209,22 +236,31 @@ class Cluster:
         """Publish ``payload`` to the node holding the user; their display name, or None
         if nobody of that name is online. NameLost if ``sender`` lost its own name."""
         keys = self.keys
-        result = await self._evalsha("deliver", _DELIVER, [keys.names, keys.users, keys.claims], [
-            target_folded, keys.node_channel_prefix, payload, sender.folded, sender.token])
+        # On a cluster the node channel is in another slot: deliver.lua only looks up.
+        prefix, envelope = ("", "") if self._sharded else (keys.node_channel_prefix, payload)
+        result = await self._evalsha("deliver", self._lua.deliver,
+                                     [keys.names, keys.users, keys.claims],
+                                     [target_folded, prefix, envelope, sender.folded, sender.token])
         if result[0] == -1:
             raise NameLost(sender.display)
-        return _text(result[1]) if result[0] == 1 else None
+        if result[0] != 1:
+            return None
+        if self._sharded:
+            await self._pipelined("spublish", ["SPUBLISH", keys.node_channel(_text(result[2])),
+                                               payload])
+        return _text(result[1])
 
     async def broadcast(self, sender: Claim, payload: str) -> None:
         """Publish a broadcast for ``sender``; NameLost if it no longer holds its name."""
         keys = self.keys
-        published = await self._evalsha("broadcast", _BROADCAST, [keys.claims], [
+        published = await self._evalsha("broadcast", self._lua.broadcast, [keys.claims], [
             sender.folded, sender.token, keys.broadcast_channel, payload])
         if published != 1:
             raise NameLost(sender.display)
 
     async def publish(self, channel: str, payload: str) -> None:
-        await self._call("publish", self._client.publish, payload, channel)
+        await self._pipelined("publish", ["SPUBLISH" if self._sharded else "PUBLISH", channel,
+                                          payload])
 
     async def list_users(self) -> list[str]:
         names = await self._pipelined("hkeys", ["HKEYS", self.keys.users])
@@ -311,34 +347,43 @@ class Subscription:
         return received
 
 
-def _configuration(target: RedisTarget, timeout: float, name: str,
-                   channels: set[str] | None = None,
-                   subscription: Subscription | None = None) -> GlideClientConfiguration:
-    credentials = None
-    if target.password is not None:
-        credentials = ServerCredentials(target.password, target.username)
+def _configuration(target: RedisTarget, timeout: float, name: str, *, cluster_mode: bool,
+                   subscription: tuple[set[str], Subscription] | None = None
+                   ) -> GlideClientConfiguration | GlideClusterClientConfiguration:
+    """How to reach Redis (one server, or a cluster through one of its nodes); with
+    ``subscription``, the channels to subscribe and where their messages go."""
+    kind = GlideClusterClientConfiguration if cluster_mode else GlideClientConfiguration
     pubsub = None
-    if channels and subscription is not None:
-        pubsub = _PubSub(channels_and_patterns={_Exact: channels},
-                         callback=subscription._receive, context=None)
-    return GlideClientConfiguration(
-        [NodeAddress(target.host, target.port)],
+    if subscription is not None:
+        channels, receiver = subscription
+        modes = kind.PubSubChannelModes
+        mode = modes.Sharded if cluster_mode else modes.Exact
+        pubsub = kind.PubSubSubscriptions(channels_and_patterns={mode: channels},
+                                          callback=receiver._receive, context=None)
+    advanced = (AdvancedGlideClusterClientConfiguration if cluster_mode
+                else AdvancedGlideClientConfiguration)
+    settings: dict[str, Any] = dict(
         use_tls=target.tls,
-        credentials=credentials,
-        database_id=target.database,
+        credentials=(None if target.password is None
+                     else ServerCredentials(target.password, target.username)),
         request_timeout=int(timeout * 1000),
         reconnect_strategy=BackoffStrategy(num_of_retries=RECONNECT_STEPS, factor=50,
                                            exponent_base=2),
-        advanced_config=AdvancedGlideClientConfiguration(
-            pubsub_reconciliation_interval=PUBSUB_RECONCILE_MS),
+        advanced_config=advanced(pubsub_reconciliation_interval=PUBSUB_RECONCILE_MS),
         client_name=name,
         pubsub_subscriptions=pubsub,
     )
+    if not cluster_mode:
+        settings["database_id"] = target.database
+    return kind([NodeAddress(target.host, target.port)], **settings)
 
 
-async def _connect(config: GlideClientConfiguration, timeout: float) -> GlideClient:
+async def _connect(config: GlideClientConfiguration | GlideClusterClientConfiguration,
+                   timeout: float) -> Client:
     try:
         with trio.fail_after(timeout):
+            if isinstance(config, GlideClusterClientConfiguration):
+                return await GlideClusterClient.create(config)
             return await GlideClient.create(config)
     except (GlideError, trio.TooSlowError, OSError) as exc:
         raise ClusterUnavailable(f"connect: {exc!r}") from exc
@@ -346,18 +391,20 @@ async def _connect(config: GlideClientConfiguration, timeout: float) -> GlideCli
 
 @asynccontextmanager
 async def open_cluster(
-    target: RedisTarget, keys: Keys, node_id: str, timeout: float
+    target: RedisTarget, keys: Keys, node_id: str, timeout: float, *, cluster_mode: bool = False
 ) -> AsyncIterator[tuple[Cluster, Subscription]]:
     """Connect the command and subscriber clients; close both on exit."""
     # glide's own log goes to stderr with colours, a line per failed request while
     # Redis is away: our log already says what failed, once. Keep only its errors.
     Logger.set_logger_config(LogLevel.ERROR)
     channels = {keys.broadcast_channel, keys.node_channel(node_id)}
-    commands = await _connect(_configuration(target, timeout, f"chat-{node_id}"), timeout)
+    commands = await _connect(_configuration(target, timeout, f"chat-{node_id}",
+                                             cluster_mode=cluster_mode), timeout)
     try:
         subscription = Subscription()
         subscriber = await _connect(_configuration(
-            target, timeout, f"chat-{node_id}-sub", channels, subscription), timeout)
+            target, timeout, f"chat-{node_id}-sub", cluster_mode=cluster_mode,
+            subscription=(channels, subscription)), timeout)
         try:
             cluster = Cluster(commands, keys, node_id, timeout)
             async with trio.open_nursery() as nursery:

@@ -45,6 +45,9 @@ def parse_redis_url(url: str) -> RedisTarget:
 class NodeConfig:
     node_id: str
     redis_url: str = "redis://127.0.0.1:6379"
+    # The URL names one node of a Redis/Valkey Cluster: discover the others, hash-tag
+    # the keys into one slot, use sharded pub/sub (keys.py, cluster.py).
+    redis_cluster: bool = False
     host: str = "0.0.0.0"
     tcp_port: int = 10000
     http_port: int = 8080
@@ -111,7 +114,8 @@ class NodeConfig:
             raise ValueError("ports are 0-65535 (0 picks a free port)")
         if self.heartbeat_ttl <= self.heartbeat_interval:
             raise ValueError("the heartbeat TTL must be longer than its interval")
-        parse_redis_url(self.redis_url)
+        if parse_redis_url(self.redis_url).database and self.redis_cluster:
+            raise ValueError("a Redis Cluster has only database 0: drop the /db from the URL")
         OriginPolicy(self.allowed_origins)  # raises on an origin it cannot use
 
 

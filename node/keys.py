@@ -14,6 +14,11 @@ Data model (prefix ``chat`` by default):
 Channels:
   {p}:broadcast          msgall, join and leave envelopes for every node
   {p}:node:{id}          direct messages for the users held by that node
+
+On a Redis Cluster (``cluster=True``) every key and the broadcast channel carry the
+prefix as a hash tag, ``{chat}:users``, so they share one slot and every Lua script
+stays atomic; the node channels keep the plain prefix, ``chat:node:<id>``, so they
+spread over the shards (sharded pub/sub: SSUBSCRIBE / SPUBLISH).
 """
 
 from dataclasses import dataclass
@@ -22,48 +27,54 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Keys:
     prefix: str = "chat"
+    cluster: bool = False
+
+    @property
+    def base(self) -> str:
+        """What every key begins with: the prefix, as a hash tag on a cluster."""
+        return f"{{{self.prefix}}}" if self.cluster else self.prefix
 
     @property
     def users(self) -> str:
-        return f"{self.prefix}:users"
+        return f"{self.base}:users"
 
     @property
     def names(self) -> str:
-        return f"{self.prefix}:names"
+        return f"{self.base}:names"
 
     @property
     def skeletons(self) -> str:
-        return f"{self.prefix}:skeletons"
+        return f"{self.base}:skeletons"
 
     @property
     def claims(self) -> str:
-        return f"{self.prefix}:claims"
+        return f"{self.base}:claims"
 
     @property
     def registry_marker(self) -> str:
-        return f"{self.prefix}:registry"
+        return f"{self.base}:registry"
 
     @property
     def recovering(self) -> str:
-        return f"{self.prefix}:recovering"
+        return f"{self.base}:recovering"
 
     @property
     def presence(self) -> str:
-        return f"{self.prefix}:presence"
+        return f"{self.base}:presence"
 
     @property
     def nodes(self) -> str:
-        return f"{self.prefix}:nodes"
+        return f"{self.base}:nodes"
 
     def node_users(self, node_id: str) -> str:
-        return f"{self.prefix}:node:{node_id}:users"
+        return f"{self.base}:node:{node_id}:users"
 
     def node_alive(self, node_id: str) -> str:
-        return f"{self.prefix}:node:{node_id}:alive"
+        return f"{self.base}:node:{node_id}:alive"
 
     @property
     def broadcast_channel(self) -> str:
-        return f"{self.prefix}:broadcast"
+        return f"{self.base}:broadcast"
 
     def node_channel(self, node_id: str) -> str:
         return f"{self.node_channel_prefix}{node_id}"

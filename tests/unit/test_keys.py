@@ -45,3 +45,25 @@ def test_every_key_differs() -> None:
 def test_prefixes_keep_tests_apart() -> None:
     one, two = Keys("t1"), Keys("t2")
     assert {build(one) for _, build, _ in CASES}.isdisjoint(build(two) for _, build, _ in CASES)
+
+
+CLUSTER_CASES = [
+    (lambda k: k.users, "{chat}:users"),
+    (lambda k: k.claims, "{chat}:claims"),
+    (lambda k: k.node_users("n1"), "{chat}:node:n1:users"),
+    (lambda k: k.node_alive("n1"), "{chat}:node:n1:alive"),
+    (lambda k: k.broadcast_channel, "{chat}:broadcast"),
+    # Node channels carry no hash tag: they spread over the cluster's shards.
+    (lambda k: k.node_channel("n1"), "chat:node:n1"),
+]
+
+
+@pytest.mark.parametrize("build, expected", CLUSTER_CASES)
+def test_on_a_cluster_the_keys_share_one_hash_tag(build: Callable[[Keys], str],
+                                                  expected: str) -> None:
+    assert build(Keys("chat", cluster=True)) == expected
+
+
+def test_on_a_cluster_node_channels_still_match_the_prefix_lua_uses() -> None:
+    keys = Keys("chat", cluster=True)
+    assert keys.node_channel("n2") == keys.node_channel_prefix + "n2"

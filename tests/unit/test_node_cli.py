@@ -96,3 +96,20 @@ def test_every_setting_of_node_config_has_a_flag_and_a_variable() -> None:
     fields = {field.name for field in dataclasses.fields(NodeConfig)}
     assert sorted(setting.field for setting in SETTINGS) == sorted(fields)
     assert len({setting.env for setting in SETTINGS}) == len(SETTINGS)
+
+
+def test_redis_cluster_is_a_switch_or_a_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert parse_args(["--node-id", "n1"]).redis_cluster is False
+    assert parse_args(["--node-id", "n1", "--redis-cluster"]).redis_cluster is True
+    monkeypatch.setenv("REDIS_CLUSTER", "true")
+    assert parse_args(["--node-id", "n1"]).redis_cluster is True
+    monkeypatch.setenv("REDIS_CLUSTER", "maybe")
+    with pytest.raises(SystemExit) as exited:
+        parse_args(["--node-id", "n1"])
+    assert exited.value.code == "REDIS_CLUSTER must be true or false, not 'maybe'"
+
+
+def test_a_cluster_has_no_database_number(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        parse_args(["--node-id", "n1", "--redis-cluster", "--redis-url", "redis://h:7000/2"])
+    assert "a Redis Cluster has only database 0" in capsys.readouterr().err
