@@ -57,6 +57,7 @@ async def run_node(config: NodeConfig, stop: trio.Event | None = None, *,
         services = NodeServices(config, cluster, Announcer(cluster),
                                 OpenConnections(limit), Lease(config.heartbeat_ttl), presence,
                                 local_users)
+        services.metrics.watch(services)
         try:
             async with trio.open_nursery() as nursery:
                 await nursery.start(services.flusher.run)

@@ -129,6 +129,7 @@ class Cluster:
         self._timeout = timeout
         self._sharded = isinstance(client, GlideClusterClient)
         self._lua = _SHARDED if self._sharded else _CLASSIC
+        self.failures = 0  # operations that raised ClusterUnavailable (for /metrics)
         # The commands of the message path go to Redis in batches (pipeline.py).
         self.pipeline = CommandPipeline(self._run_batch)
 
@@ -157,12 +158,16 @@ class Cluster:
             batch.custom_command(command)
         return list(await self._client.exec(batch, raise_on_error=False) or [])
 
+    def _unavailable(self, operation: str, error: BaseException) -> ClusterUnavailable:
+        self.failures += 1
+        return ClusterUnavailable(f"{operation}: {error!r}")
+
     async def _pipelined(self, operation: str, command: Command) -> Any:
         # No deadline of its own: the batch it rides in has one (_run_batch).
         try:
             return await self.pipeline.call(command)
         except (GlideError, trio.TooSlowError, OSError) as exc:
-            raise ClusterUnavailable(f"{operation}: {exc!r}") from exc
+            raise self._unavailable(operation, exc) from exc
 
     async def _evalsha(self, operation: str, script: "_Lua", keys: list[str],
                        args: list[str]) -> Any:
@@ -179,9 +184,9 @@ class Cluster:
         try:
             result, _ = await self.pipeline.call_many([command, self._presence_command(limit)])
         except (GlideError, trio.TooSlowError, OSError) as exc:
-            raise ClusterUnavailable(f"{operation}: {exc!r}") from exc
+            raise self._unavailable(operation, exc) from exc
         if isinstance(result, BaseException):
-            raise ClusterUnavailable(f"{operation}: {result!r}")
+            raise self._unavailable(operation, result)
         return result
 
     async def check_presence(self, limit: int) -> int:
@@ -199,7 +204,7 @@ class Cluster:
             with trio.fail_after(self._timeout):
                 return await coro_fn(*args, **kwargs)
         except (GlideError, trio.TooSlowError, OSError) as exc:
-            raise ClusterUnavailable(f"{operation}: {exc!r}") from exc
+            raise self._unavailable(operation, exc) from exc
 
     def _user_keys(self, node_id: str | None = None) -> list[str]:
         keys = self.keys

@@ -28,6 +28,7 @@ from node.session import (
     ClaimName,
     DumpDebug,
     ListUsers,
+    LoginResult,
     Operation,
     Reply,
     SendDirect,
@@ -76,15 +77,21 @@ class Connection:
         counts. A slow consumer's queued lines are discarded: they are why it goes."""
         if self._outbox.closed:
             return
+        self._services.metrics.dropped(reason)
         level = logging.WARNING if reason is ByeReason.SLOW else logging.INFO
-        log.log(level, "%s%s dropped: bye %s", self.peer,
-                f" ({self._session.name})" if self._session.name else "", reason)
+        name = self._session.name
+        log.log(level, "%s%s dropped: bye %s", self.peer, f" ({name})" if name else "", reason,
+                extra={"user": name} if name else None)
         self._outbox.close(self.transport.encode(bye_line(reason)),
                            discard=reason is ByeReason.SLOW)
         self._stop_reading()
 
     def keepalive(self, now: float, interval: float) -> None:
         self.transport.keepalive(now, interval)
+
+    @property
+    def queued(self) -> int:
+        return len(self._outbox)
 
     def _stop_reading(self) -> None:
         """Cancel the connection's nursery (the reader, a writer); `run` then sends
@@ -98,6 +105,8 @@ class Connection:
         log.info("%s connected", self.peer)
         services = self._services
         services.connections.add(self)
+        open_here = services.metrics.connections.labels(self.transport.kind)
+        open_here.inc()
         try:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
@@ -117,6 +126,7 @@ class Connection:
                         contextlib.suppress(ConnectionLost):
                     await self._outbox.drain_out()
             services.connections.discard(self)
+            open_here.dec()
             await self.transport.close()
         log.info("%s closed", self.peer)
 
@@ -152,6 +162,8 @@ class Connection:
                     continue
                 reply = result if isinstance(result, Reply) else await self._perform(result)
                 if reply is not None:
+                    if reply.login is not None:  # (a won login is counted in _login)
+                        self._services.metrics.login(reply.login)
                     await self._put(reply.lines)
                     if reply.close:
                         return
@@ -270,7 +282,8 @@ class Connection:
             return reply
         self._claim = claim
         local_users.add(claim, self)
-        log.info("%s logged in as %s", self.peer, op.name)
+        self._services.metrics.login(LoginResult.OK)
+        log.info("%s logged in as %s", self.peer, op.name, extra={"user": op.name})
         await self._services.announcer.join(op.name)
         await self._put(reply.lines)
         held, self._held = self._held, None
@@ -299,7 +312,7 @@ class Connection:
             with trio.CancelScope(shield=True), \
                     trio.move_on_after(services.config.redis_timeout):
                 await services.announcer.leave(claim.display)
-        log.info("%s logged out %s", self.peer, claim.display)
+        log.info("%s logged out %s", self.peer, claim.display, extra={"user": claim.display})
 
     async def _release_unanswered(self, claim: Claim) -> None:
         """Undo a claim whose answer never reached us; nobody was told of the join.
@@ -335,6 +348,7 @@ async def serve_client(transport: Transport, services: NodeServices) -> None:
         await Connection(transport, services).run()
         return
     reason = ByeReason.SHUTDOWN if services.stopping else ByeReason.SERVER_FULL
+    services.metrics.dropped(reason)
     held_back = connections.refusals.report(trio.current_time())
     if held_back is not None and reason is ByeReason.SERVER_FULL:
         log.warning("full (%d connections): turning clients away with bye server_full "

@@ -1,5 +1,5 @@
-"""The node's HTTP port on h11 (and wsproto after an upgrade): the page, ``/healthz``
-and ``/ws``, with the same accept loop and limits as the TCP port.
+"""The node's HTTP port on h11 (and wsproto after an upgrade): the page, ``/healthz``,
+``/metrics`` and ``/ws``, with the same accept loop and limits as the TCP port.
 
 Every read has a deadline, so idle or trickling sockets cannot pile up: a request
 head must arrive whole within ``REQUEST_TIMEOUT`` (also how long an idle keep-alive
@@ -53,7 +53,7 @@ async def serve_http(services: NodeServices, *, task_status: trio.TaskStatus[int
     config = services.config
     listeners = await trio.open_tcp_listeners(config.http_port, host=config.host)
     port = listeners[0].socket.getsockname()[1]
-    log.info("HTTP (/, /ws, /healthz) on %s:%d", config.host, port)
+    log.info("HTTP (/, /ws, /healthz, /metrics) on %s:%d", config.host, port)
     origins = OriginPolicy(config.allowed_origins)
     handler = functools.partial(_serve_connection, services, origins)
     async with trio.open_nursery() as nursery:

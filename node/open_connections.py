@@ -17,6 +17,9 @@ class Closable(Protocol):
 
     def keepalive(self, now: float, interval: float) -> None: ...
 
+    @property
+    def queued(self) -> int: ...
+
 
 class OpenConnections:
     def __init__(self, limit: int) -> None:
@@ -47,6 +50,10 @@ class OpenConnections:
         """Let every connection ping its client if it has been silent that long."""
         for connection in self._open:
             connection.keepalive(now, interval)
+
+    def queued_lines(self) -> int:
+        """Lines waiting in all outboxes (for /metrics: read when scraped)."""
+        return sum(connection.queued for connection in self._open)
 
     def drop_all(self, reason: ByeReason) -> None:
         for connection in list(self._open):

@@ -6,7 +6,7 @@ is logged in is the session's business, so syntax errors win over ``not_logged_i
 """
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 
 from node.names import fold_name, name_problem
@@ -91,6 +91,8 @@ class Rejected:
 
     code: ErrorCode
     detail: str
+    # The command the line named, if parsing got that far (a refused `login` is counted).
+    command: str = field(default="", compare=False)
 
     def line(self) -> str:
         return error_line(self.code, self.detail)
@@ -166,7 +168,7 @@ def _split_word(text: str) -> tuple[str, str]:
 
 
 def _usage(spec: CommandSpec) -> Rejected:
-    return Rejected(ErrorCode.USAGE, f"expected: {spec.usage}")
+    return Rejected(ErrorCode.USAGE, f"expected: {spec.usage}", spec.name)
 
 
 def _parse_none(spec: CommandSpec, rest: str) -> Command | Rejected:
@@ -176,7 +178,7 @@ def _parse_none(spec: CommandSpec, rest: str) -> Command | Rejected:
 def _checked_name(spec: CommandSpec, name: str, text: str = "") -> Command | Rejected:
     problem = name_problem(name)
     if problem is not None:
-        return Rejected(ErrorCode.BAD_NAME, f"bad name {name!r}: {problem}")
+        return Rejected(ErrorCode.BAD_NAME, f"bad name {name!r}: {problem}", spec.name)
     return Command(spec, name=name, text=text)
 
 

@@ -10,6 +10,7 @@ from node.flusher import Flusher
 from node.hearing import Hearing
 from node.lease import Lease
 from node.local_users import LocalUsers
+from node.metrics import Metrics
 from node.open_connections import OpenConnections
 from node.presence import Presence
 
@@ -25,6 +26,7 @@ class NodeServices:
     local_users: LocalUsers
     flusher: Flusher = field(default_factory=Flusher)
     hearing: Hearing = field(default_factory=Hearing)
+    metrics: Metrics = field(default_factory=Metrics)
     # Claims whose release failed (Redis unreachable); the liveness loop retries them.
     unreleased: set[Claim] = field(default_factory=set)
     ready: bool = False

@@ -9,10 +9,20 @@ construction, and every rule here is testable without Redis or sockets.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from node import protocol
 from node.names import fold_name, name_order, sort_names
 from node.protocol import Command, ErrorCode, Rejected
+
+
+class LoginResult(StrEnum):
+    """How a login attempt ended (the ``result`` label of ``chat_logins_total``)."""
+
+    OK = "ok"
+    NAME_TAKEN = "name_taken"
+    INVALID = "invalid"  # a bad name, or not `login <name>`
+    UNAVAILABLE = "unavailable"  # the chat store could not be reached, or is recovering
 
 
 @dataclass(frozen=True)
@@ -21,6 +31,9 @@ class Reply:
 
     lines: list[str]
     close: bool = False
+    # Set on the reply that ends a login attempt, for /metrics; not what the client sees,
+    # so replies compare without it.
+    login: LoginResult | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -78,7 +91,8 @@ class Session:
         if parsed is None:
             return None
         if isinstance(parsed, Rejected):
-            return Reply([parsed.line()])
+            invalid = LoginResult.INVALID if parsed.command == "login" else None
+            return Reply([parsed.line()], login=invalid)
         return self._dispatch(parsed)
 
     def _dispatch(self, command: Command) -> Reply | Operation:
@@ -118,15 +132,17 @@ class Session:
         if not outcome.won:
             holder = outcome.holder
             if holder is None or fold_name(holder) == fold_name(op.name):
-                return _error(ErrorCode.NAME_TAKEN, f"the name {op.name} is taken; pick another")
-            return _error(ErrorCode.NAME_TAKEN, f"the name {op.name} is taken: it looks like "
-                                                f"{holder}, who is online; pick another")
+                detail = f"the name {op.name} is taken; pick another"
+            else:
+                detail = (f"the name {op.name} is taken: it looks like {holder}, who is "
+                          "online; pick another")
+            return _error(ErrorCode.NAME_TAKEN, detail, LoginResult.NAME_TAKEN)
         self.name = op.name
         if outcome.online is not None:
             presence = protocol.online_line(outcome.online)
         else:
             presence = protocol.event_line("users", *sort_names(outcome.users))
-        return Reply([protocol.ok_line("login", op.name), presence])
+        return Reply([protocol.ok_line("login", op.name), presence], login=LoginResult.OK)
 
     def _userlist_page_of(self, names: list[str], after: str | None) -> str:
         ordered = sort_names(names)
@@ -139,14 +155,16 @@ class Session:
     def fail(self, op: Operation, recovering: bool = False) -> Reply:
         """The reply when the cluster's store could not be reached for ``op``, or (a
         login) while it recovers from losing its data."""
+        login = LoginResult.UNAVAILABLE if isinstance(op, ClaimName) else None
         if recovering:
             return _error(ErrorCode.UNAVAILABLE, "the chat store is recovering from a "
-                                                 "restart; try again in a few seconds")
-        return _error(ErrorCode.UNAVAILABLE, "the chat store is unreachable; try again shortly")
+                                                 "restart; try again in a few seconds", login)
+        return _error(ErrorCode.UNAVAILABLE, "the chat store is unreachable; try again shortly",
+                      login)
 
 
-def _error(code: ErrorCode, detail: str) -> Reply:
-    return Reply([protocol.error_line(code, detail)])
+def _error(code: ErrorCode, detail: str, login: LoginResult | None = None) -> Reply:
+    return Reply([protocol.error_line(code, detail)], login=login)
 
 
 _ACTIONS: dict[str, Callable[[str, Command], Reply | Operation]] = {

@@ -18,6 +18,7 @@ class LineStalled(Exception):
 
 
 class Transport(Protocol):
+    kind: str  # "tcp" or "ws"
     peer: str
     socket: "ClientSocket"
 

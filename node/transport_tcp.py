@@ -26,6 +26,7 @@ def enable_keepalive(sock: socket.socket, idle_seconds: int) -> None:
 
 
 class TcpTransport:
+    kind = "tcp"  # the `transport` label of chat_connections
     __slots__ = ("socket", "peer", "_lines", "_partial_line_timeout", "_line_started")
 
     @staticmethod

@@ -61,6 +61,8 @@ class _MessageTooBig(Exception):
 
 
 class WebSocketTransport:
+    kind = "ws"  # the `transport` label of chat_connections
+
     @staticmethod
     def encode(line: str) -> bytes:
         return encode_frame(line)

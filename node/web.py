@@ -1,11 +1,13 @@
 """What the node answers on its HTTP port to plain requests: the page at ``/``,
-``/healthz``, 405 and 404. (``/ws`` upgrades are decided in ``ws_handshake``.)"""
+``/healthz``, ``/metrics`` (Prometheus), 405 and 404. (``/ws`` upgrades are decided in
+``ws_handshake``.)"""
 
 from dataclasses import dataclass
 
 import trio
 
 from node.cluster import ClusterUnavailable
+from node.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from node.services import NodeServices
 from node.static import SECURITY_HEADERS, page_files
 from node.ws_handshake import WS_PATH
@@ -52,6 +54,8 @@ async def respond(method: str, path: str, services: NodeServices) -> Response:
         return _text(405, "only GET and HEAD\n", (b"allow", b"GET, HEAD"))
     if path == "/healthz":
         return _text(*await health(services))
+    if path == "/metrics":
+        return Response(200, services.metrics.exposition(), METRICS_CONTENT_TYPE)
     if path in page_files():
         content_type, body = page_files()[path]
         return Response(200, body, content_type, tuple(SECURITY_HEADERS))

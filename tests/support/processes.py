@@ -15,6 +15,12 @@ from devcluster.processes import free_port
 
 async def http_get(port: int, path: str) -> tuple[int, str]:
     """A bare HTTP/1.0 GET over a real socket: (status, body)."""
+    status, _, body = await http_get_with_headers(port, path)
+    return status, body
+
+
+async def http_get_with_headers(port: int, path: str) -> tuple[int, dict[str, str], str]:
+    """A bare HTTP/1.0 GET over a real socket: (status, headers in lower case, body)."""
     stream = await trio.open_tcp_stream("127.0.0.1", port)
     async with stream:
         await stream.send_all(f"GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n".encode())
@@ -22,7 +28,12 @@ async def http_get(port: int, path: str) -> tuple[int, str]:
         while chunk := await stream.receive_some(65536):
             data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
-    return int(head.split()[1]), body.decode()
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in header_lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return int(status_line.split()[1]), headers, body.decode()
 
 
 async def wait_healthy(port: int, process: trio.Process | None = None,

@@ -12,6 +12,7 @@ from node.session import (
     ClaimOutcome,
     DumpDebug,
     ListUsers,
+    LoginResult,
     Operation,
     Reply,
     SendDirect,
@@ -230,3 +231,26 @@ def test_login_above_the_presence_limit_gets_a_count() -> None:
     session = Session()
     reply = session.complete(ClaimName("zoe"), ClaimOutcome(won=True, online=5000))
     assert reply == Reply(["ok login zoe", "online 5000"])
+
+
+def _login_result(session: Session, line: str, outcome: ClaimOutcome | None = None
+                  ) -> LoginResult | None:
+    result = session.receive_line(line)
+    if isinstance(result, ClaimName):
+        result = session.fail(result) if outcome is None else session.complete(result, outcome)
+    assert isinstance(result, Reply)
+    return result.login
+
+
+def test_the_reply_that_ends_a_login_attempt_says_how_for_the_metrics() -> None:
+    won, lost = ClaimOutcome(won=True, users=["a"]), ClaimOutcome(won=False, holder="a")
+    assert _login_result(Session(), "login a", won) is LoginResult.OK
+    assert _login_result(Session(), "login a", lost) is LoginResult.NAME_TAKEN
+    assert _login_result(Session(), "login a") is LoginResult.UNAVAILABLE
+    assert _login_result(Session(), "login b@d") is LoginResult.INVALID
+    assert _login_result(Session(), "LOGIN") is LoginResult.INVALID
+    # Not login attempts: other refused lines, other commands' failures.
+    assert _login_result(Session(), "msg b@d hi") is None
+    assert _login_result(Session(), "dance") is None
+    assert _login_result(logged_in(), "whoami") is None
+    assert Session().fail(Broadcast("a", "hi")).login is None

@@ -1,0 +1,148 @@
+"""Every metric a node exports at ``GET /metrics``, defined here and nowhere else.
+
+Each node has its own ``CollectorRegistry`` (tests run several nodes in one process,
+so the library's global registry would mix them), with the process and platform
+collectors in it. Labels take values from small fixed sets (transports, login results,
+``ByeReason``, command names), never a user name; each set is created at zero so a
+series exists before its first event. Gauges of state the node already keeps (users,
+queued lines, the self-probe's age) and the counts that ``cluster`` and ``hearing``
+keep as plain integers are read when Prometheus scrapes, so the paths that change
+them carry no metrics code. docs/operations.md lists them all.
+"""
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+import trio
+from prometheus_client import (
+    CONTENT_TYPE_PLAIN_0_0_4,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    disable_created_metrics,
+    generate_latest,
+)
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from node.protocol import COMMANDS, ByeReason
+from node.session import LoginResult
+
+if TYPE_CHECKING:
+    from node.services import NodeServices
+
+# The classic text format; Prometheus asks for nothing newer by default.
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
+
+# A `<name>_created` gauge per counter doubles the series for no use of ours. (The
+# library keeps this switch process-wide.)
+disable_created_metrics()
+
+TRANSPORTS = ("tcp", "ws")
+MESSAGE_KINDS = ("broadcast", "direct")
+DELIVERY_KINDS = ("broadcast", "direct", "presence")
+# From a same-machine hop (under a millisecond) to a node seconds behind.
+LAG_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
+               2.5, 5.0, 10.0)
+# One batch round trip: tens of microseconds to the redis_timeout (2 s by default).
+REDIS_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                 0.25, 0.5, 1.0, 2.5)
+
+
+class Metrics:
+    """One node's metrics. The edge modules call the counting methods; ``watch`` ties
+    the read-at-scrape metrics to the node's services once they exist."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        r = self.registry
+        self.connections = Gauge("chat_connections", "Client connections open on this node.",
+                                 ["transport"], registry=r)
+        self.users = Gauge("chat_users", "Users logged in on this node.", registry=r)
+        self.logins = Counter("chat_logins", "Login attempts by result.", ["result"],
+                              registry=r)
+        self.drops = Counter("chat_drops", "Connections the node closed with `bye <reason>`.",
+                             ["reason"], registry=r)
+        self.slow_consumer_drops = Counter(
+            "chat_slow_consumer_drops", "Clients dropped because their outbox overflowed.",
+            registry=r)
+        self.outbox_lines = Gauge("chat_outbox_lines",
+                                  "Lines queued in client outboxes, not yet handed to "
+                                  "their sockets.", registry=r)
+        self.probe_age = Gauge("chat_self_probe_age_seconds",
+                               "Seconds since this node last heard its own pub/sub probe.",
+                               registry=r)
+        # TODO(metrics): defined and exported, not counted yet; they belong on the message
+        # path, being reworked meanwhile:
+        # - commands{command}: connection._read_loop, for a parsed Command (spec.name);
+        # - paced_commands: connection._read_loop, where the pacing `delay` is non-zero;
+        # - messages_published{kind}: connection._carry_out, after cluster.broadcast
+        #   (broadcast) and cluster.send_direct (direct) return;
+        # - deliveries{kind}: relay.deliver and relay._deliver_presence, per recipient
+        #   offered (local_users.broadcast/deliver);
+        # - delivery_lag: relay.deliver, now minus the publish time the envelope will
+        #   carry (envelope.Broadcast/Direct gain a field);
+        # - redis_command_seconds: cluster.Cluster._run_batch, around self._exec (Cluster
+        #   will need the node's Metrics, or a callback, through open_cluster).
+        self.commands = Counter("chat_commands", "Client commands received, by command.",
+                                ["command"], registry=r)
+        self.messages_published = Counter("chat_messages_published",
+                                          "Messages this node published, by kind.", ["kind"],
+                                          registry=r)
+        self.deliveries = Counter("chat_deliveries", "Lines offered to local recipients, "
+                                  "by kind.", ["kind"], registry=r)
+        self.delivery_lag = Histogram("chat_delivery_lag_seconds", "From a message's publish "
+                                      "(time in its envelope) to its delivery here.",
+                                      buckets=LAG_BUCKETS, registry=r)
+        self.redis_command_seconds = Histogram("chat_redis_command_seconds",
+                                               "Redis round trips (one batch each).",
+                                               buckets=REDIS_BUCKETS, registry=r)
+        self.paced_commands = Counter("chat_paced_commands", "Client lines read late "
+                                      "because the client was over its rate.", registry=r)
+        for values, metric in ((TRANSPORTS, self.connections), (tuple(LoginResult), self.logins),
+                               (tuple(ByeReason), self.drops), (tuple(COMMANDS), self.commands),
+                               (MESSAGE_KINDS, self.messages_published),
+                               (DELIVERY_KINDS, self.deliveries)):
+            for value in values:
+                metric.labels(value)
+
+    def watch(self, services: "NodeServices",
+              clock: Callable[[], float] = trio.current_time) -> None:
+        """Read what the node already keeps when scraped (``clock`` for the probe's age)."""
+        self.users.set_function(lambda: len(services.local_users))
+        self.outbox_lines.set_function(services.connections.queued_lines)
+        self.probe_age.set_function(lambda: services.hearing.deaf_for(clock()))
+        self.registry.register(_Counts({
+            "chat_redis_errors": ("Redis operations that failed or timed out.",
+                                  lambda: services.cluster.failures),
+            "chat_pubsub_reconnects": ("Times the subscription was heard again after "
+                                       "missing a self-probe (it had been lost).",
+                                       lambda: services.hearing.recoveries),
+        }))
+
+    def login(self, result: str) -> None:
+        self.logins.labels(result).inc()
+
+    def dropped(self, reason: ByeReason) -> None:
+        self.drops.labels(reason).inc()
+        if reason is ByeReason.SLOW:
+            self.slow_consumer_drops.inc()
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class _Counts(Collector):
+    """Counters whose values other modules keep as plain integers."""
+
+    def __init__(self, counts: dict[str, tuple[str, Callable[[], int]]]) -> None:
+        self._counts = counts
+
+    def collect(self) -> Iterator[Metric]:
+        for name, (documentation, read) in self._counts.items():
+            yield CounterMetricFamily(name, documentation, value=read())
