@@ -61,8 +61,10 @@ def ensure_icu_build_tools() -> None:
 
 
 # Programs the tests drive for real, by Debian package name: a browser for the web
-# page's tests, a load balancer for the deploy tests, a terminal for the console client.
-SYSTEM_PACKAGES = {"chromium": "chromium", "haproxy": "haproxy", "tmux": "tmux"}
+# page's tests, a load balancer for the deploy tests, a terminal for the console client,
+# Prometheus to scrape live nodes' /metrics.
+SYSTEM_PACKAGES = {"chromium": "chromium", "haproxy": "haproxy", "tmux": "tmux",
+                   "prometheus": "prometheus"}
 
 
 def include_sbin_on_path() -> None:
