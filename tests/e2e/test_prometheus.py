@@ -1,5 +1,6 @@
 """A real Prometheus scrapes two live ``python -m node`` processes: what clients do
-shows up in PromQL (logins by result, users and connections per node)."""
+shows up in PromQL (logins by result, users and connections per node), and the PromQL
+that ships in deploy/ (dashboard, alerts) runs against it."""
 
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from devcluster.redis_server import RedisServer
 from tests.support.clients import TcpClient
 from tests.support.processes import NodeProcess, start_node_process
 from tests.support.prometheus import prometheus_binary, run_prometheus
+from tests.support.promql import alert_expressions, dashboard_expressions
 
 
 def by_instance(result: list[dict[str, Any]]) -> dict[str, float]:
@@ -56,3 +58,5 @@ async def test_prometheus_scrapes_two_nodes_and_sees_logins_users_and_connection
         # The process collector is there too, per node.
         assert set(by_instance(await prometheus.query("process_resident_memory_bytes"))) == {
             one, two}
+        for expression in [*dashboard_expressions().values(), *alert_expressions().values()]:
+            await prometheus.query(expression)  # Prometheus parses and evaluates each
