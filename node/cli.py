@@ -16,6 +16,7 @@ from node.app import run_node
 from node.cluster import ClusterUnavailable
 from node.config import NodeConfig
 from node.limits import raise_open_files_limit
+from node.log_format import LOG_FORMATS, configure_logging
 
 log = logging.getLogger("node")
 DEFAULTS = NodeConfig(node_id="defaults")  # the CLI's defaults are NodeConfig's
@@ -122,11 +123,17 @@ def parse_args(argv: list[str] | None = None) -> NodeConfig:
             continue
         parser.add_argument(setting.flag, type=setting.kind, default=_default(setting),
                             help=f"{setting.help} (env {setting.env})")
+    # The log's settings are the process's, not the node's: outside SETTINGS (NodeConfig).
     parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"),
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="(env LOG_LEVEL)")
+    parser.add_argument("--log-format", default=os.environ.get("LOG_FORMAT") or "text",
+                        choices=LOG_FORMATS,
+                        help="text, or json: one object per line (env LOG_FORMAT)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level,
-                        format=f"%(asctime)s %(levelname)s [{args.node_id}] %(name)s: %(message)s")
+    if args.log_format not in LOG_FORMATS:  # argparse does not check a default
+        parser.error(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, "
+                     f"not {args.log_format!r}")
+    configure_logging(args.log_level, args.log_format, args.node_id)
     try:
         return NodeConfig(**{setting.field: getattr(args, setting.field) for setting in SETTINGS})
     except ValueError as exc:

@@ -121,8 +121,8 @@ def test_links_lead_to_files_that_exist() -> None:
 
 
 def test_every_node_flag_and_its_variable_are_in_the_readme() -> None:
-    flags = [setting.flag for setting in SETTINGS] + ["--log-level"]
-    variables = [setting.env for setting in SETTINGS] + ["LOG_LEVEL"]
+    flags = [setting.flag for setting in SETTINGS] + ["--log-level", "--log-format"]
+    variables = [setting.env for setting in SETTINGS] + ["LOG_LEVEL", "LOG_FORMAT"]
     readme = (ROOT / "README.md").read_text()
     assert len(flags) > 15 and len(variables) > 15
     missing = [name for name in (*flags, *variables) if f"`{name}`" not in readme]

@@ -18,7 +18,7 @@ TUNING = {"OUTBOX_LINES": "outbox_lines", "REDIS_TIMEOUT": "redis_timeout",
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in [*TUNING, "NODE_ID", "REDIS_URL", "HOST", "TCP_PORT", "HTTP_PORT", "KEY_PREFIX",
                  "MAX_LINE_BYTES", "HEARTBEAT_INTERVAL", "HEARTBEAT_TTL", "COMMAND_BURST",
-                 "LOG_LEVEL", "ALLOWED_ORIGINS"]:
+                 "LOG_LEVEL", "LOG_FORMAT", "ALLOWED_ORIGINS"]:
         monkeypatch.delenv(name, raising=False)
 
 
