@@ -120,3 +120,19 @@ async def test_dashboard_and_alerts_read_only_metrics_a_node_exports(
     unknown = {where: names - exported - WRITTEN_BY_PROMETHEUS
                for where, names in read.items() if names - exported - WRITTEN_BY_PROMETHEUS}
     assert not unknown, f"not exported by /metrics: {unknown}"
+
+
+OPERATIONS = ROOT / "docs" / "operations.md"
+
+
+async def test_operations_md_lists_every_chat_metric_a_node_exports(nodes: NodeRunner) -> None:
+    node = await nodes.start()
+    families = {name.removesuffix("_bucket").removesuffix("_count").removesuffix("_sum")
+                for name, _ in await scrape(node.http_port) if name.startswith("chat_")}
+    listed = set(re.findall(r"^\| `(chat_\w+)` \|", OPERATIONS.read_text(), re.MULTILINE))
+    assert listed == families
+
+
+def test_operations_md_shows_the_alerting_rules_as_they_are() -> None:
+    rows = re.findall(r"^\| (Chat\w+) \| `(.+?)` \|", OPERATIONS.read_text(), re.MULTILINE)
+    assert dict(rows) == alert_expressions()
