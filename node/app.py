@@ -22,6 +22,7 @@ from node.lease import Lease
 from node.limits import open_files_limit
 from node.liveness import run_liveness
 from node.local_users import LocalUsers
+from node.metrics import Metrics
 from node.open_connections import OpenConnections
 from node.presence import Presence
 from node.protocol import ByeReason
@@ -48,22 +49,24 @@ async def run_node(config: NodeConfig, stop: trio.Event | None = None, *,
     stop = trio.Event() if stop is None else stop
     keys = Keys(config.key_prefix, cluster=config.redis_cluster)
     target = parse_redis_url(config.redis_url)
+    metrics = Metrics()
     async with open_cluster(target, keys, config.node_id, config.redis_timeout,
-                            cluster_mode=config.redis_cluster) as (cluster, sub):
+                            cluster_mode=config.redis_cluster,
+                            on_batch=metrics.redis_command_seconds.observe) as (cluster, sub):
         limit = connection_limit(config.max_connections, open_files_limit())
         local_users = LocalUsers()
         presence = Presence(config.presence_limit, local_users)
         presence.listed = await cluster.presence_listed()
         services = NodeServices(config, cluster, Announcer(cluster),
                                 OpenConnections(limit), Lease(config.heartbeat_ttl), presence,
-                                local_users)
+                                local_users, metrics=metrics)
         services.metrics.watch(services)
         try:
             async with trio.open_nursery() as nursery:
                 await nursery.start(services.flusher.run)
                 await nursery.start(services.announcer.run)
                 await nursery.start(run_relay, sub, cluster, services.local_users,
-                                    services.hearing, services.presence)
+                                    services.hearing, services.presence, metrics)
                 await nursery.start(run_liveness, services)
                 tcp_port = await nursery.start(serve_tcp_clients, services)
                 http_port = await nursery.start(serve_http, services)

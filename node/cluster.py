@@ -13,7 +13,7 @@ target up, then SPUBLISH (docs/protocol.md says what that changes).
 
 import hashlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
@@ -122,13 +122,15 @@ def _text(value: Any) -> str:
 class Cluster:
     """Cluster-wide operations of one node, on its command connection."""
 
-    def __init__(self, client: Client, keys: Keys, node_id: str, timeout: float) -> None:
+    def __init__(self, client: Client, keys: Keys, node_id: str, timeout: float,
+                 on_batch: Callable[[float], None] = lambda seconds: None) -> None:
         self._client = client
         self.keys = keys
         self.node_id = node_id
         self._timeout = timeout
         self._sharded = isinstance(client, GlideClusterClient)
         self._lua = _SHARDED if self._sharded else _CLASSIC
+        self._on_batch = on_batch  # each batch's round trip in seconds (for /metrics)
         self.failures = 0  # operations that raised ClusterUnavailable (for /metrics)
         # The commands of the message path go to Redis in batches (pipeline.py).
         self.pipeline = CommandPipeline(self._run_batch)
@@ -139,7 +141,9 @@ class Cluster:
         has lost its script cache (a restart, a failover), those run once more by source
         (EVAL caches them again on whichever server owns their keys)."""
         with trio.fail_after(self._timeout):
+            started = trio.current_time()
             results = list(await self._exec(commands))
+            self._on_batch(trio.current_time() - started)
             missing = [index for index, result in enumerate(results)
                        if isinstance(result, GlideError) and "noscript" in str(result).lower()]
             if missing:
@@ -396,7 +400,8 @@ async def _connect(config: GlideClientConfiguration | GlideClusterClientConfigur
 
 @asynccontextmanager
 async def open_cluster(
-    target: RedisTarget, keys: Keys, node_id: str, timeout: float, *, cluster_mode: bool = False
+    target: RedisTarget, keys: Keys, node_id: str, timeout: float, *, cluster_mode: bool = False,
+    on_batch: Callable[[float], None] = lambda seconds: None,
 ) -> AsyncIterator[tuple[Cluster, Subscription]]:
     """Connect the command and subscriber clients; close both on exit."""
     # glide's own log goes to stderr with colours, a line per failed request while
@@ -411,7 +416,7 @@ async def open_cluster(
             target, timeout, f"chat-{node_id}-sub", cluster_mode=cluster_mode,
             subscription=(channels, subscription)), timeout)
         try:
-            cluster = Cluster(commands, keys, node_id, timeout)
+            cluster = Cluster(commands, keys, node_id, timeout, on_batch)
             async with trio.open_nursery() as nursery:
                 await nursery.start(cluster.pipeline.run)
                 yield cluster, subscription

@@ -11,12 +11,14 @@ and the others hear ``leave``.
 import contextlib
 import logging
 import secrets
+import time
 
 import trio
 
 from node import envelope
 from node.claim import Claim
 from node.cluster import ClusterUnavailable, NameLost, RegistryRecovering
+from node.metrics import BROADCAST, DIRECT
 from node.names import fold_name
 from node.outbox import Outbox
 from node.prepared import Prepared
@@ -147,6 +149,7 @@ class Connection:
             self._writing = False
 
     async def _read_loop(self) -> None:
+        metrics = self._services.metrics
         while True:
             lines = await self._receive()
             if lines is None:
@@ -156,14 +159,17 @@ class Connection:
                 # or of garbage costs the node as much as a flood of commands.
                 delay = self._pace.take(trio.current_time())
                 if delay:
+                    metrics.paced_commands.inc()
                     await trio.sleep(delay)  # pacing a flooding client, by design
                 result = self._session.receive_line(line)
                 if result is None:
                     continue
+                if self._session.command:
+                    metrics.command(self._session.command)
                 reply = result if isinstance(result, Reply) else await self._perform(result)
                 if reply is not None:
                     if reply.login is not None:  # (a won login is counted in _login)
-                        self._services.metrics.login(reply.login)
+                        metrics.login(reply.login)
                     await self._put(reply.lines)
                     if reply.close:
                         return
@@ -225,11 +231,16 @@ class Connection:
         with trio.fail_at(deadline):
             if isinstance(op, SendDirect):
                 target = fold_name(op.target)
-                payload = envelope.encode(envelope.Direct(op.sender, target, op.text))
-                return await cluster.send_direct(claim, target, payload)
+                payload = envelope.encode(envelope.Direct(op.sender, target, op.text,
+                                                          time.time()))
+                holder = await cluster.send_direct(claim, target, payload)
+                if holder is not None:
+                    self._services.metrics.published(DIRECT)
+                return holder
             if isinstance(op, Broadcast):
-                await cluster.broadcast(claim, envelope.encode(envelope.Broadcast(op.sender,
-                                                                                  op.text)))
+                await cluster.broadcast(claim, envelope.encode(envelope.Broadcast(
+                    op.sender, op.text, time.time())))
+                self._services.metrics.published(BROADCAST)
             elif isinstance(op, ListUsers):
                 return await cluster.list_users()
             elif isinstance(op, DumpDebug):

@@ -5,6 +5,7 @@ node, a stray PUBLISH by hand) decodes to None and is ignored by the relay.
 """
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,9 @@ VERSION = 1
 class Broadcast:
     sender: str
     text: str
+    # When it was published (Unix seconds; "t"), for the delivery-lag histogram; None
+    # from a sender that did not say.
+    sent: float | None = None
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,7 @@ class Direct:
     sender: str
     target_folded: str
     text: str
+    sent: float | None = None
 
 
 @dataclass(frozen=True)
@@ -56,9 +61,13 @@ def encode(envelope: Envelope) -> str:
     body: dict[str, object]
     if isinstance(envelope, Broadcast):
         body = {"kind": "msgall", "from": envelope.sender, "text": envelope.text}
+        if envelope.sent is not None:
+            body["t"] = envelope.sent
     elif isinstance(envelope, Direct):
         body = {"kind": "msg", "from": envelope.sender, "to": envelope.target_folded,
                 "text": envelope.text}
+        if envelope.sent is not None:
+            body["t"] = envelope.sent
     elif isinstance(envelope, Presence):
         body = {"kind": envelope.kind, "names": list(envelope.names)}
     elif isinstance(envelope, PresenceMode):
@@ -96,6 +105,13 @@ def _names(body: dict) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _sent(body: dict) -> float | None:
+    sent = body.get("t")
+    if isinstance(sent, bool) or not isinstance(sent, int | float) or not math.isfinite(sent):
+        return None
+    return float(sent)
+
+
 def _mode(body: dict) -> str:
     mode = _text(body, "mode")
     if mode not in ("listed", "counted"):
@@ -111,8 +127,8 @@ def _count(body: dict) -> int:
 
 
 _DECODERS: dict[str, Callable[[dict[str, Any]], Envelope]] = {
-    "msgall": lambda b: Broadcast(_text(b, "from"), _text(b, "text")),
-    "msg": lambda b: Direct(_text(b, "from"), _text(b, "to"), _text(b, "text")),
+    "msgall": lambda b: Broadcast(_text(b, "from"), _text(b, "text"), _sent(b)),
+    "msg": lambda b: Direct(_text(b, "from"), _text(b, "to"), _text(b, "text"), _sent(b)),
     "join": lambda b: Presence("join", _names(b)),
     "leave": lambda b: Presence("leave", _names(b)),
     "presence": lambda b: PresenceMode(_mode(b), _count(b)),

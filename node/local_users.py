@@ -54,12 +54,16 @@ class LocalUsers:
         self._offer(entry[1], Prepared(line), now=True)  # one recipient: no round to wait for
         return True
 
-    def broadcast(self, line: str, skip: frozenset[str] = frozenset()) -> None:
+    def broadcast(self, line: str, skip: frozenset[str] = frozenset()) -> int:
+        """Offer ``line`` to every local user but those in ``skip``; how many."""
         prepared = Prepared(line)  # encoded once per transport, not per recipient
         # list(): dropping a slow consumer may not change the dict mid-iteration.
+        offered = 0
         for folded, (_, recipient) in list(self._by_folded.items()):
             if folded not in skip:
                 self._offer(recipient, prepared)
+                offered += 1
+        return offered
 
     def claims(self) -> list[Claim]:
         """The claim of every logged-in local user (claims still pending left out)."""

@@ -15,6 +15,7 @@ from node.batcher import coalesce
 from node.cluster import Cluster, ClusterUnavailable, Subscription
 from node.hearing import Hearing
 from node.local_users import LocalUsers
+from node.metrics import BROADCAST, DIRECT, PRESENCE, Metrics
 from node.names import fold_name
 from node.presence import Presence
 
@@ -31,10 +32,11 @@ class PresenceBuffer:
     """Presence announcements waiting to be merged. Anything else the relay delivers
     flushes them first, so every user still sees events in the order of the channel."""
 
-    def __init__(self, local_users: LocalUsers, presence: Presence,
+    def __init__(self, local_users: LocalUsers, presence: Presence, metrics: Metrics,
                  tick: float = PRESENCE_TICK) -> None:
         self._local_users = local_users
         self._presence = presence
+        self._metrics = metrics
         self._tick = tick
         self._held: list[tuple[str, str]] = []
         self._last_flush = -math.inf
@@ -57,7 +59,7 @@ class PresenceBuffer:
         if not self._presence.listed:
             return
         for run in coalesce(held):
-            _deliver_presence(run.kind, run.names, self._local_users)
+            _deliver_presence(run.kind, run.names, self._local_users, self._metrics)
 
     async def run(self) -> None:
         while True:
@@ -67,7 +69,8 @@ class PresenceBuffer:
             self.flush()
 
 
-def deliver(item: envelope.Envelope, local_users: LocalUsers, held: PresenceBuffer) -> None:
+def deliver(item: envelope.Envelope, local_users: LocalUsers, held: PresenceBuffer,
+            metrics: Metrics) -> None:
     """Hand one envelope to the local users it concerns (presence only while listed)."""
     if isinstance(item, envelope.Presence):
         if item.names:
@@ -75,26 +78,31 @@ def deliver(item: envelope.Envelope, local_users: LocalUsers, held: PresenceBuff
         return
     held.flush()
     if isinstance(item, envelope.Broadcast):
-        local_users.broadcast(protocol.event_line("msgall", item.sender, item.text))
+        offered = local_users.broadcast(protocol.event_line("msgall", item.sender, item.text))
+        metrics.delivered(BROADCAST, offered, item.sent)
     elif isinstance(item, envelope.Direct):
-        local_users.deliver(item.target_folded, protocol.event_line("msg", item.sender, item.text))
+        found = local_users.deliver(item.target_folded,
+                                    protocol.event_line("msg", item.sender, item.text))
+        metrics.delivered(DIRECT, int(found), item.sent)
 
 
-def _deliver_presence(kind: str, names: tuple[str, ...], local_users: LocalUsers) -> None:
+def _deliver_presence(kind: str, names: tuple[str, ...], local_users: LocalUsers,
+                      metrics: Metrics) -> None:
     """Nobody is told of their own join or leave (a node waking from a pause hears the
     survivors' `leave` of users it still serves); those named together are told of
     each other (the earlier ones' `users` lines could not list the later)."""
     folded = [fold_name(name) for name in names]
-    local_users.broadcast(protocol.event_line(kind, *names), frozenset(folded))
+    offered = local_users.broadcast(protocol.event_line(kind, *names), frozenset(folded))
     for own in folded:
         others = [name for name, key in zip(names, folded, strict=True) if key != own]
         if others:
-            local_users.deliver(own, protocol.event_line(kind, *others))
+            offered += local_users.deliver(own, protocol.event_line(kind, *others))
+    metrics.delivered(PRESENCE, offered)
 
 
 async def _read_forever(subscription: Subscription, cluster: Cluster,
                         local_users: LocalUsers, hearing: Hearing, presence: Presence,
-                        held: PresenceBuffer) -> None:
+                        held: PresenceBuffer, metrics: Metrics) -> None:
     while True:
         for channel, payload in await subscription.next_messages():
             item = envelope.decode(payload)
@@ -107,17 +115,17 @@ async def _read_forever(subscription: Subscription, cluster: Cluster,
                 held.flush()
                 await presence.switch(item.mode, item.online, cluster)
             else:
-                deliver(item, local_users, held)
+                deliver(item, local_users, held, metrics)
 
 
 async def run_relay(subscription: Subscription, cluster: Cluster, local_users: LocalUsers,
-                    hearing: Hearing, presence: Presence, *,
+                    hearing: Hearing, presence: Presence, metrics: Metrics, *,
                     task_status: trio.TaskStatus[None]) -> None:
     async with trio.open_nursery() as nursery:
-        held = PresenceBuffer(local_users, presence)
+        held = PresenceBuffer(local_users, presence, metrics)
         nursery.start_soon(held.run)
         nursery.start_soon(_read_forever, subscription, cluster, local_users, hearing, presence,
-                           held)
+                           held, metrics)
         # The subscriber may still be subscribing in the background: probe until heard.
         with trio.move_on_after(30):
             while hearing.last_heard == -math.inf:

@@ -78,21 +78,26 @@ Operation = ClaimName | SendDirect | Broadcast | ListUsers | DumpDebug
 
 
 class Session:
-    __slots__ = ("name", "closed", "_userlist_page")
+    __slots__ = ("name", "closed", "_userlist_page", "command")
 
     def __init__(self, userlist_page: int = 1000) -> None:
         self.name: str | None = None
         self.closed = False
         self._userlist_page = userlist_page
+        # The command the last line named ("" if none): what /metrics counts.
+        self.command = ""
 
     def receive_line(self, line: str | Rejected) -> Reply | Operation | None:
         """React to one input line; None means the line is ignored (blank)."""
         parsed = line if isinstance(line, Rejected) else protocol.parse_line(line)
         if parsed is None:
+            self.command = ""
             return None
         if isinstance(parsed, Rejected):
+            self.command = parsed.command
             invalid = LoginResult.INVALID if parsed.command == "login" else None
             return Reply([parsed.line()], login=invalid)
+        self.command = parsed.spec.name
         return self._dispatch(parsed)
 
     def _dispatch(self, command: Command) -> Reply | Operation:

@@ -86,3 +86,39 @@ async def test_a_slow_consumer_drop_is_counted_twice_over(nodes: NodeRunner) -> 
     samples = await scrape(node.http_port)
     assert value(samples, "chat_slow_consumer_drops_total") == 1
     assert value(samples, "chat_drops_total", reason="slow") == 1
+
+
+async def test_commands_messages_and_deliveries_are_counted_where_they_happen(
+        nodes: NodeRunner) -> None:
+    one, two = await nodes.start(), await nodes.start()
+    alice = await nodes.connect(one, "tcp")
+    await alice.login("alice")
+    bob = await nodes.connect(two, "ws")
+    await bob.login("bob")
+    carol = await nodes.connect(two, "tcp")
+    await carol.login("carol")
+    await alice.expect(joined("carol"))
+    assert await alice.request("msg bob hi") == "ok msg bob"
+    assert await alice.request("msg nobody hi") == \
+        "error no_such_user nobody called nobody is online"
+    assert await alice.request("msgall all") == "ok msgall"
+    assert await alice.request("whoami") == "ok whoami alice"
+    await bob.expect(starts("msgall alice"))
+    await carol.expect(starts("msgall alice"))
+
+    sent = await scrape(one.http_port)
+    assert {command: value(sent, "chat_commands_total", command=command)
+            for command in ("login", "msg", "msgall", "whoami", "userlist")} == \
+        {"login": 1, "msg": 2, "msgall": 1, "whoami": 1, "userlist": 0}
+    # Published: the message that found its target, and the broadcast.
+    assert value(sent, "chat_messages_published_total", kind="direct") == 1
+    assert value(sent, "chat_messages_published_total", kind="broadcast") == 1
+    assert value(sent, "chat_redis_command_seconds_count") >= 3
+    await wait_for_sample(two.http_port, lambda s: value(
+        s, "chat_deliveries_total", kind="broadcast") == 2 and value(
+        s, "chat_deliveries_total", kind="direct") == 1)
+    received = await scrape(two.http_port)
+    # Every message delivered here carried its publish time: one lag sample each.
+    assert value(received, "chat_delivery_lag_seconds_count") == 2
+    assert value(received, "chat_delivery_lag_seconds_bucket", le="+Inf") == 2
+    assert value(received, "chat_deliveries_total", kind="presence") >= 1  # bob saw carol join

@@ -124,3 +124,17 @@ def test_presence_mode_envelopes_as_presence_lua_writes_them(
 
 def test_presence_mode_round_trip() -> None:
     assert decode(encode(PresenceMode("counted", 5))) == PresenceMode("counted", 5)
+
+
+@pytest.mark.parametrize("envelope", [Broadcast("a", "hi", 1764650000.25),
+                                      Direct("a", "b", "hi", 1764650000.0)])
+def test_the_publish_time_travels_with_the_message(envelope: Envelope) -> None:
+    assert decode(encode(envelope)) == envelope
+    assert '"t":17646500' in encode(envelope)
+
+
+@pytest.mark.parametrize("t", ['"soon"', "true", "NaN", "Infinity", "null", "[1]"])
+def test_a_publish_time_that_is_not_a_number_is_left_out(t: str) -> None:
+    # The message still goes through; only the lag sample is lost.
+    assert decode(f'{{"v":1,"kind":"msgall","from":"a","text":"x","t":{t}}}') == \
+        Broadcast("a", "x", None)
