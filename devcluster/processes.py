@@ -32,15 +32,38 @@ def free_port() -> int:
     candidates = _below_ephemeral()
     for _ in range(100):
         port = random.choice(candidates)
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
+        if bindable(port):
             return port
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def free_port_pair(offset: int) -> int:
+    """A free loopback port whose ``port + offset`` is free too (a Valkey Cluster node
+    listens on both: clients on the port, the cluster bus on port + 10000).
+
+    Both are below the ephemeral range where it leaves room for the pair (Linux:
+    20000-22767, buses 30000-32767); else the pair just has to fit under 65536."""
+    below = _below_ephemeral()
+    candidates = range(below.start, below.stop - offset)
+    if len(candidates) < 100:
+        candidates = range(below.start, 65536 - offset)
+    for _ in range(200):
+        port = random.choice(candidates)
+        if bindable(port) and bindable(port + offset):
+            return port
+    raise RuntimeError(f"no free pair of loopback ports {offset} apart")
+
+
+def bindable(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether nothing listens on (or holds) ``port`` right now."""
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
 
 
 def node_command(redis_url: str, *, node_id: str, tcp_port: int, http_port: int,

