@@ -39,28 +39,33 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def free_port_pair(offset: int) -> int:
-    """A free loopback port whose ``port + offset`` is free too (a Valkey Cluster node
-    listens on both: clients on the port, the cluster bus on port + 10000).
+def free_port_run(count: int = 1, offset: int = 0) -> int:
+    """The first of ``count`` consecutive loopback ports free right now; with
+    ``offset``, each ``port + offset`` is free too (a Valkey Cluster node listens on
+    both: clients on the port, the cluster bus on port + 10000).
 
-    Both are below the ephemeral range where it leaves room for the pair (Linux:
-    20000-22767, buses 30000-32767); else the pair just has to fit under 65536."""
+    Below the ephemeral range where it leaves room for the run (Linux: 20000-22767,
+    buses 30000-32767 for offset 10000); else anywhere the run fits under 65536."""
     below = _below_ephemeral()
-    candidates = range(below.start, below.stop - offset)
+    candidates = range(below.start, below.stop - count - offset)
     if len(candidates) < 100:
-        candidates = range(below.start, 65536 - offset)
+        candidates = range(below.start, 65536 - count - offset)
     for _ in range(200):
-        port = random.choice(candidates)
-        if bindable(port) and bindable(port + offset):
-            return port
-    raise RuntimeError(f"no free pair of loopback ports {offset} apart")
+        base = random.choice(candidates)
+        ports = range(base, base + count)
+        if all(bindable(port) and (not offset or bindable(port + offset)) for port in ports):
+            return base
+    raise RuntimeError(f"no run of {count} free loopback ports")
 
 
 def bindable(port: int, host: str = "127.0.0.1") -> bool:
-    """Whether nothing listens on (or holds) ``port`` right now."""
+    """Whether a server could listen on ``port`` right now. With SO_REUSEADDR, as
+    servers bind: connections of a server just stopped, in TIME_WAIT, do not count."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
+            sock.listen()
         except OSError:
             return False
         return True

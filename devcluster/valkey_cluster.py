@@ -9,7 +9,7 @@ nobody failing). Anything started is stopped again if starting fails or is
 interrupted.
 
 Each node listens on a port and on its cluster bus, port + 10000 (Valkey's default);
-both must be free, so ports are chosen in pairs (see ``processes.free_port_pair``).
+both must be free, so ports are chosen with their bus ports (``processes.free_port_run``).
 A short ``cluster-node-timeout`` makes failover take a few seconds, not fifteen.
 """
 
@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from devcluster.cluster_nodes import ClusterView, parse_nodes
-from devcluster.processes import bindable, free_port_pair, stop_processes
+from devcluster.processes import bindable, free_port_run, stop_processes
 from devcluster.redis_server import RedisServer, find_cli_binary, find_server_binary
 from devcluster.resp import Reply, ReplyError, call
 
@@ -63,10 +63,13 @@ class ValkeyCluster:
         return self._view
 
     @property
+    def seed_port(self) -> int:
+        """A primary that is running: where a cluster client starts from."""
+        return next(port for port in self.view.primaries() if self.running(port))
+
+    @property
     def seed_url(self) -> str:
-        """The URL of a primary that is running: what a cluster client starts from."""
-        port = next(port for port in self.view.primaries() if self.running(port))
-        return f"redis://127.0.0.1:{port}"
+        return f"redis://127.0.0.1:{self.seed_port}"
 
     def pids(self) -> dict[int, int]:
         return {port: server.process.pid for port, server in self._servers.items()
@@ -156,16 +159,13 @@ class ValkeyCluster:
 
     def _choose_ports(self) -> list[int]:
         for port in self._requested:
-            if not (bindable(port) and bindable(port + BUS_OFFSET)):
+            if port + BUS_OFFSET > 65535 or not (bindable(port) and bindable(port + BUS_OFFSET)):
                 raise RuntimeError(f"port {port} or its cluster bus port "
                                    f"{port + BUS_OFFSET} is taken")
-        chosen, taken = list(self._requested), set[int]()
-        while len(chosen) < self._count:
-            port = free_port_pair(BUS_OFFSET)
-            if not {port, port + BUS_OFFSET} & taken:
-                chosen.append(port)
-                taken |= {port, port + BUS_OFFSET}
-        return chosen
+        if self._requested:
+            return list(self._requested)
+        base = free_port_run(self._count, BUS_OFFSET)
+        return list(range(base, base + self._count))
 
     def _node_options(self, port: int) -> list[str]:
         # A primary waits repl-diskless-sync-delay (5 s by default) for more replicas
