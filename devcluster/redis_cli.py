@@ -2,8 +2,9 @@
 cluster's Redis; what ``python3 dev.py redis-cli ARGS`` runs.
 
 Unless ARGS choose a server themselves (``-h``, ``-p``, ``-u`` or ``-s``), it dials the
-Redis a running devcluster started (see ``state_file``), else the one in
-``REDIS_URL``, else redis-cli's own default, 127.0.0.1:6379.
+Redis a running devcluster started (see ``state_file``; with ``-c``, following
+redirects, when that is a Valkey Cluster), else the one in ``REDIS_URL``, else
+redis-cli's own default, 127.0.0.1:6379.
 """
 
 import os
@@ -20,7 +21,10 @@ def server_arguments(args: Sequence[str]) -> list[str]:
     """The options to put before ``args`` to reach the cluster's Redis."""
     if SERVER_OPTIONS.intersection(args):
         return []
-    url = state_file.recorded_redis_url() or redis_url_from_env()
+    recorded = state_file.recorded_redis()
+    if recorded is not None:
+        return ["-u", recorded.url, *(["-c"] if recorded.cluster else [])]
+    url = redis_url_from_env()
     return ["-u", url] if url else []
 
 

@@ -1,5 +1,6 @@
 """The record of the Redis a running ``python -m devcluster`` started, so that
-``python3 dev.py redis-cli`` dials that one. Stdlib only.
+``python3 dev.py redis-cli`` dials that one (in cluster mode, ``-c``, when it started
+a Valkey Cluster). Stdlib only.
 
 One small JSON file: ``.devcluster`` in the repository root (ignored by git), or the
 path in ``DEVCLUSTER_STATE_FILE`` (the tests use their own, so they never touch the
@@ -10,6 +11,7 @@ devcluster was killed with SIGKILL) is ignored.
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,12 +21,19 @@ def path() -> Path:
     return Path(os.environ.get("DEVCLUSTER_STATE_FILE") or ROOT / ".devcluster")
 
 
-def record(redis_url: str, redis_pid: int) -> None:
-    """Write the record in one step, so a reader never sees half of it."""
+@dataclass(frozen=True)
+class RecordedRedis:
+    url: str  # of the Redis; of one of its primaries for a cluster
+    cluster: bool
+
+
+def record(redis_url: str, redis_pid: int, *, cluster: bool = False) -> None:
+    """Write the record in one step, so a reader never sees half of it. For a cluster,
+    ``redis_pid`` is that of the server at ``redis_url``."""
     target = path()
     partial = target.with_name(f"{target.name}.{os.getpid()}.tmp")
     partial.write_text(json.dumps({"redis_url": redis_url, "redis_pid": redis_pid,
-                                   "devcluster_pid": os.getpid()}) + "\n")
+                                   "cluster": cluster, "devcluster_pid": os.getpid()}) + "\n")
     partial.replace(target)
 
 
@@ -35,12 +44,12 @@ def forget() -> None:
         path().unlink(missing_ok=True)
 
 
-def recorded_redis_url() -> str | None:
-    """The URL of the Redis a running devcluster started; None if there is none."""
+def recorded_redis() -> RecordedRedis | None:
+    """The Redis a running devcluster started; None if there is none."""
     state = _read()
     url, pid = state.get("redis_url"), state.get("redis_pid")
     if isinstance(url, str) and isinstance(pid, int) and _running(pid):
-        return url
+        return RecordedRedis(url, state.get("cluster") is True)
     return None
 
 
