@@ -15,7 +15,9 @@ from devcluster.valkey_cluster import ValkeyCluster
 
 @pytest.fixture(scope="session")
 def valkey_cluster() -> Iterator[ValkeyCluster]:
-    with ValkeyCluster(primaries=3, replicas_per_primary=0) as cluster:
+    # No replicas, so no failover to hurry: a longer node timeout keeps a busy machine
+    # from marking a slow primary failed (the whole cluster would say "fail").
+    with ValkeyCluster(primaries=3, replicas_per_primary=0, node_timeout_ms=5000) as cluster:
         yield cluster
 
 
