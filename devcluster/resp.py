@@ -1,4 +1,4 @@
-"""One Redis command over a plain socket, for polling a server's state. Stdlib only.
+"""Redis commands over a plain socket, for polling a server's state. Stdlib only.
 
 RESP2 only (no ``HELLO 3``): replies are str, int, None or lists of those. Enough for
 PING, INFO, CLUSTER INFO / NODES / KEYSLOT; a fresh connection per call keeps it
@@ -6,6 +6,7 @@ stateless, which suits a poll every few tens of milliseconds.
 """
 
 import socket
+from collections.abc import Sequence
 from typing import BinaryIO
 
 Reply = str | int | None | list["Reply"]
@@ -17,10 +18,17 @@ class ReplyError(Exception):
 
 def call(port: int, *args: str, host: str = "127.0.0.1", timeout: float = 1.0) -> Reply:
     """Send one command and return its reply; OSError if the server is unreachable."""
+    return call_all(port, args, host=host, timeout=timeout)[0]
+
+
+def call_all(port: int, *commands: Sequence[str], host: str = "127.0.0.1",
+             timeout: float = 1.0) -> list[Reply]:
+    """Several commands on one connection, in order: what belongs to a connection
+    counts (``WAIT`` waits for the replicas to have that connection's writes)."""
     with socket.create_connection((host, port), timeout=timeout) as sock:
-        sock.sendall(encode(args))
+        sock.sendall(b"".join(encode(tuple(command)) for command in commands))
         with sock.makefile("rb") as stream:
-            return read_reply(stream)
+            return [read_reply(stream) for _ in commands]
 
 
 def encode(args: tuple[str, ...]) -> bytes:

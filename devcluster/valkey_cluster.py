@@ -11,6 +11,11 @@ interrupted.
 Each node listens on a port and on its cluster bus, port + 10000 (Valkey's default);
 both must be free, so ports are chosen with their bus ports (``processes.free_port_run``).
 A short ``cluster-node-timeout`` makes failover take a few seconds, not fifteen.
+
+Replication is asynchronous, and right after a replica's first sync its primary
+streams writes to it only once the replica has acknowledged (within a second): a test
+that needs a write to survive a failover sends ``WAIT 1 <ms>`` on the connection that
+wrote it (``resp.call_all``), not on a new one, where WAIT waits for nothing.
 """
 
 import signal

@@ -4,6 +4,7 @@ redirects work, and killing a primary leads to its replica taking over in second
 import signal
 import time
 
+from devcluster.resp import call_all
 from devcluster.valkey_cluster import ValkeyCluster
 
 USERS_KEY = "{chat}:users"
@@ -30,8 +31,11 @@ def test_killing_the_primary_of_the_users_key_promotes_its_replica(
     old = cluster.primary_for_key(USERS_KEY)
     replicas = cluster.view.replicas_of(old)
     assert len(replicas) == 1
-    assert cluster.run_cli(old, "SADD", USERS_KEY, "alice") == "1\n"
-    assert cluster.run_cli(old, "WAIT", "1", "2000") == "1\n"  # the replica has it
+    # WAIT on the writing connection: the replica has the write. (Just after its
+    # first sync a replica gets writes only once it has sent an ACK, up to 1 s later:
+    # without the WAIT, the failover could lose this one.)
+    assert call_all(old, ("SADD", USERS_KEY, "alice"), ("WAIT", "1", "5000"),
+                    timeout=10) == [1, 1]
 
     killed_at = time.monotonic()
     cluster.kill(old, signal.SIGKILL)
