@@ -182,11 +182,14 @@ class ValkeyCluster:
     def _create(self, deadline: float) -> None:
         """valkey-cli assigns the slots, pairs replicas with primaries and introduces
         the nodes to each other; it returns once they all agree on the slots."""
-        result = subprocess.run(
-            [self.cli, "--cluster", "create", *(f"127.0.0.1:{port}" for port in self.ports),
-             "--cluster-replicas", str(self.replicas_per_primary), "--cluster-yes"],
-            capture_output=True, text=True, check=False,
-            timeout=max(deadline - time.monotonic(), 1))
+        try:
+            result = subprocess.run(
+                [self.cli, "--cluster", "create", *(f"127.0.0.1:{port}" for port in self.ports),
+                 "--cluster-replicas", str(self.replicas_per_primary), "--cluster-yes"],
+                capture_output=True, text=True, check=False,
+                timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            raise TimeoutError("valkey-cli --cluster create took too long") from None
         if result.returncode != 0:
             raise RuntimeError(f"valkey-cli --cluster create failed:\n{result.stdout}"
                                f"{result.stderr}")

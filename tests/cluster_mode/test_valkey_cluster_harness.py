@@ -1,8 +1,11 @@
 """The Valkey Cluster harness itself, against real servers: it comes up settled,
-redirects work, and killing a primary leads to its replica taking over in seconds."""
+redirects work, killing a primary leads to its replica taking over in seconds, and a
+start that fails stops what it started."""
 
 import signal
 import time
+
+import pytest
 
 from devcluster.resp import call_all
 from devcluster.valkey_cluster import ValkeyCluster
@@ -48,3 +51,11 @@ def test_killing_the_primary_of_the_users_key_promotes_its_replica(
     assert cluster.seed_url != f"redis://127.0.0.1:{old}"
     survivor = next(port for port in cluster.ports if port not in (old, new))
     assert cluster.run_cli(survivor, "-c", "SMEMBERS", USERS_KEY) == "alice\n"
+
+
+def test_a_start_that_times_out_leaves_no_server_behind() -> None:
+    cluster = ValkeyCluster(primaries=3)
+    with pytest.raises(TimeoutError):
+        cluster.start(timeout=0.5)  # valkey-cli alone takes about a second
+    assert len(cluster.pids()) == 3
+    assert not any(cluster.running(port) for port in cluster.ports)
