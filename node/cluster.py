@@ -33,8 +33,11 @@ from glide import (
     Logger,
     LogLevel,
     NodeAddress,
+    PeriodicChecksManualInterval,
     Script,
     ServerCredentials,
+    SlotKeyRoute,
+    SlotType,
 )
 
 from node.claim import Claim
@@ -109,10 +112,26 @@ RECONNECT_STEPS = 4
 # resubscribes if not (its default, about 3 s, is how long a node stays deaf after a
 # Redis restart).
 PUBSUB_RECONCILE_MS = 200
+# On a cluster, how often glide compares its view of the slots with the servers' (its
+# default is 60 s): after a failover, requests for the dead primary's slots fail until
+# the next check (docs/failure-modes.md).
+TOPOLOGY_CHECK_SECONDS = 1
 
 
 def _evalsha_command(script: _Lua, keys: list[str], args: list[str]) -> Command:
     return ["EVALSHA", script.sha, str(len(keys)), *keys, *args]
+
+
+_NO_SCRIPT = ("noscript",)
+# Errors with which a cluster refuses a command without running it.
+_NOT_RUN = ("moved", "ask", "tryagain", "clusterdown")
+REDIRECT_RETRY_SECONDS = 0.05
+
+
+def _failed_with(results: list[object], errors: tuple[str, ...]) -> list[int]:
+    """Where ``results`` holds a Redis error whose message names one of ``errors``."""
+    return [index for index, result in enumerate(results) if isinstance(result, GlideError)
+            and any(error in str(result).lower() for error in errors)]
 
 
 def _text(value: Any) -> str:
@@ -144,11 +163,18 @@ class Cluster:
             started = trio.current_time()
             results = list(await self._exec(commands))
             self._on_batch(trio.current_time() - started)
-            missing = [index for index, result in enumerate(results)
-                       if isinstance(result, GlideError) and "noscript" in str(result).lower()]
+            missing = _failed_with(results, _NO_SCRIPT)
             if missing:
                 again = await self._exec([self._by_source(commands[index]) for index in missing])
                 for index, result in zip(missing, again, strict=True):
+                    results[index] = result
+            # A cluster in the middle of a failover or a slot move may answer "not here,
+            # not yet" (MOVED and the like): nothing was run, so it is safe to send the
+            # command again, once the client has caught up, until the deadline.
+            while redirected := _failed_with(results, _NOT_RUN):
+                await trio.sleep(REDIRECT_RETRY_SECONDS)  # glide refreshes its slot map
+                again = await self._exec([commands[index] for index in redirected])
+                for index, result in zip(redirected, again, strict=True):
                     results[index] = result
         return results
 
@@ -219,7 +245,13 @@ class Cluster:
         return await self._call(name, self._client.invoke_script, script, keys=keys, args=args)
 
     async def ping(self) -> None:
-        await self._call("ping", self._client.ping)
+        """Does the server holding the registry answer? (On a cluster: the primary of
+        the registry's slot, the one every login and message needs.)"""
+        if isinstance(self._client, GlideClusterClient):
+            route = SlotKeyRoute(SlotType.PRIMARY, self.keys.users)
+            await self._call("ping", self._client.ping, route=route)
+        else:
+            await self._call("ping", self._client.ping)
 
     async def claim(self, claim: Claim, presence_limit: int) -> ClaimOutcome:
         keys = [*self._user_keys(), self.keys.recovering, self.keys.registry_marker]
@@ -266,6 +298,13 @@ class Cluster:
             sender.folded, sender.token, keys.broadcast_channel, payload])
         if published != 1:
             raise NameLost(sender.display)
+
+    @property
+    def probe_channels(self) -> tuple[str, ...]:
+        """The channels whose subscription the node checks with probes: its own, and on
+        a cluster the broadcast channel too (it lives on another shard)."""
+        own = self.keys.node_channel(self.node_id)
+        return (own, self.keys.broadcast_channel) if self._sharded else (own,)
 
     async def publish(self, channel: str, payload: str) -> None:
         await self._pipelined("publish", ["SPUBLISH" if self._sharded else "PUBLISH", channel,
@@ -382,7 +421,9 @@ def _configuration(target: RedisTarget, timeout: float, name: str, *, cluster_mo
         client_name=name,
         pubsub_subscriptions=pubsub,
     )
-    if not cluster_mode:
+    if cluster_mode:
+        settings["periodic_checks"] = PeriodicChecksManualInterval(TOPOLOGY_CHECK_SECONDS)
+    else:
         settings["database_id"] = target.database
     return kind([NodeAddress(target.host, target.port)], **settings)
 

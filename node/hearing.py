@@ -21,34 +21,53 @@ from node.cluster import Cluster
 
 
 class Hearing:
+    """Probes on every channel this node must hear through a connection of its own:
+    its node channel, and on a Redis Cluster the broadcast channel too (another shard,
+    so another subscription that can be lost on its own). Heard means heard on all."""
+
     def __init__(self) -> None:
         self.token = secrets.token_hex(8)
-        self.last_heard = -math.inf
         self.recoveries = 0
-        self._unheard = 0  # probes sent since one last came back
+        self._heard_on: dict[str, float] = {}  # channel -> when a probe last came back
+        self._channels: tuple[str, ...] = ()
+        self._unheard = 0  # probe rounds sent since one last came back on every channel
         self._changed = trio.Event()
 
-    def heard(self, now: float) -> None:
-        """The relay saw one of our probes come back."""
-        if self._unheard > 1 and self.last_heard > -math.inf:  # not the start-up probes
+    @property
+    def last_heard(self) -> float:
+        """When the channel heard least recently last heard a probe (-inf: not yet)."""
+        if not self._channels:
+            return -math.inf
+        return min(self._heard_on.get(channel, -math.inf) for channel in self._channels)
+
+    def heard(self, now: float, channel: str = "") -> None:
+        """The relay saw one of our probes come back on ``channel``."""
+        before = self.last_heard
+        self._heard_on[channel] = now
+        if self.last_heard == before:  # another channel still waits for its probe
+            return
+        if self._unheard > 1 and before > -math.inf:  # not the start-up probes
             self.recoveries += 1
         self._unheard = 0
-        self.last_heard = now
         self._changed.set()
         self._changed = trio.Event()
 
-    def sent(self) -> None:
-        """A probe is going out (counted before publishing: a failed publish is unheard)."""
+    def sent(self, channels: tuple[str, ...] = ("",)) -> None:
+        """A probe round is going out on ``channels`` (counted before publishing: a
+        failed publish is unheard)."""
+        self._channels = channels
         self._unheard += 1
 
     async def probe(self, cluster: Cluster) -> None:
-        channel = cluster.keys.node_channel(cluster.node_id)
-        self.sent()
-        await cluster.publish(channel, envelope.encode(envelope.Probe(self.token)))
+        channels = cluster.probe_channels
+        self.sent(channels)
+        payload = envelope.encode(envelope.Probe(self.token))
+        for channel in channels:
+            await cluster.publish(channel, payload)
 
     async def wait_heard(self) -> None:
         await self._changed.wait()
 
     def deaf_for(self, now: float) -> float:
-        """Seconds since a probe last came back."""
+        """Seconds since a probe last came back (on the channel heard least recently)."""
         return now - self.last_heard

@@ -110,7 +110,7 @@ async def _read_forever(subscription: Subscription, cluster: Cluster,
                 log.warning("ignoring unreadable message on %s: %r", channel, payload[:200])
             elif isinstance(item, envelope.Probe):
                 if item.token == hearing.token:
-                    hearing.heard(trio.current_time())
+                    hearing.heard(trio.current_time(), channel)
             elif isinstance(item, envelope.PresenceMode):
                 held.flush()
                 await presence.switch(item.mode, item.online, cluster)
