@@ -16,12 +16,15 @@ import yaml
 from devcluster.processes import free_port, stop_processes
 from devcluster.redis_server import find_cli_binary, find_server_binary, ping
 from node.config import parse_redis_url
+from node.keys import Keys
 from tests.support.compose import INTERPOLATION, ROOT, run_compose, with_defaults
 
 COMPOSE_FILE = ROOT / "deploy" / "compose.redis-cluster.yml"
 MAIN_COMPOSE_FILE = ROOT / "docker-compose.yml"
 ENV_EXAMPLE = ROOT / ".env.example"
 HAPROXY_CFG = ROOT / "deploy" / "haproxy" / "haproxy.cfg"
+DEPLOY_README = ROOT / "deploy" / "README.md"
+CONFIGMAP = ROOT / "deploy" / "k8s" / "chat-node.yaml"
 VALKEYS = tuple(f"valkey-{number}" for number in range(1, 7))
 NODES = ("node-1", "node-2", "node-3")
 JOB = "cluster-create"
@@ -163,6 +166,17 @@ def test_the_load_balancer_is_the_main_files_in_front_of_these_nodes(
     hosts = set(re.findall(r'^\s*server \S+ "\$\{NODE_\d_HOST-([\w-]+)\}:',
                            HAPROXY_CFG.read_text(), flags=re.MULTILINE))
     assert hosts == {name for name in services if name.startswith("node-")} == set(NODES)
+
+
+def test_the_docs_give_this_file_and_the_key_the_nodes_use() -> None:
+    text = DEPLOY_README.read_text()
+    section = text[text.index("## On a Redis Cluster"):]
+    assert "docker compose -f deploy/compose.redis-cluster.yml up --build" in section
+    users = Keys("chat", cluster=True).users
+    for command in (f"redis-cli -c HGETALL '{users}'", f"valkey-cli -c HGETALL '{users}'"):
+        assert command in section, command
+    assert f"valkey-cli -c HGETALL '{users}'" in COMPOSE_FILE.read_text()
+    assert '# REDIS_CLUSTER: "true"' in CONFIGMAP.read_text()
 
 
 @pytest.fixture
