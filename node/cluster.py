@@ -95,7 +95,9 @@ class _Pipelined:
         self.deliver = _Lua("deliver", sharded=sharded)
         self.broadcast = _Lua("broadcast", sharded=sharded)
         self.presence = _Lua("presence", sharded=sharded)
-        scripts = (self.claim, self.release, self.deliver, self.broadcast, self.presence)
+        self.publish = _Lua("publish")  # used on a cluster only: it calls SPUBLISH itself
+        scripts = (self.claim, self.release, self.deliver, self.broadcast, self.presence,
+                   self.publish)
         self.by_sha = {script.sha: script for script in scripts}
 
 
@@ -287,8 +289,7 @@ class Cluster:
         if result[0] != 1:
             return None
         if self._sharded:
-            await self._pipelined("spublish", ["SPUBLISH", keys.node_channel(_text(result[2])),
-                                               payload])
+            await self.publish(keys.node_channel(_text(result[2])), payload)
         return _text(result[1])
 
     async def broadcast(self, sender: Claim, payload: str) -> None:
@@ -307,8 +308,10 @@ class Cluster:
         return (own, self.keys.broadcast_channel) if self._sharded else (own,)
 
     async def publish(self, channel: str, payload: str) -> None:
-        await self._pipelined("publish", ["SPUBLISH" if self._sharded else "PUBLISH", channel,
-                                          payload])
+        if self._sharded:  # SPUBLISH in a script, routed by the channel as its key
+            await self._evalsha("publish", self._lua.publish, [channel], [payload])
+        else:
+            await self._pipelined("publish", ["PUBLISH", channel, payload])
 
     async def list_users(self) -> list[str]:
         names = await self._pipelined("hkeys", ["HKEYS", self.keys.users])
