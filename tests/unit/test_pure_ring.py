@@ -7,7 +7,7 @@ import pytest
 
 NODE = Path(__file__).resolve().parents[2] / "node"
 PURE = ["names", "protocol", "linebuffer", "session", "envelope", "batcher", "keys", "config",
-        "ratelimit", "throttle", "origins", "ws_handshake", "claim"]
+        "ratelimit", "throttle", "origins", "ws_handshake", "claim", "status"]
 FORBIDDEN_LIBRARIES = {"trio", "glide", "socket", "time", "logging", "os", "hypercorn"}
 IO_MODULES = {
     "cluster", "connection", "relay", "servers", "web", "app", "cli", "outbox",
