@@ -64,6 +64,7 @@ async def run_node(config: NodeConfig, stop: trio.Event | None = None, *,
         try:
             async with trio.open_nursery() as nursery:
                 await nursery.start(services.flusher.run)
+                await nursery.start(metrics.keep_history)
                 await nursery.start(services.announcer.run)
                 await nursery.start(run_relay, sub, cluster, services.local_users,
                                     services.hearing, services.presence, metrics)

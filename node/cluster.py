@@ -45,6 +45,7 @@ from node.config import RedisTarget
 from node.keys import Keys
 from node.pipeline import Command, CommandPipeline
 from node.session import ClaimOutcome
+from node.status import NodeEntry
 
 log = logging.getLogger(__name__)
 
@@ -361,6 +362,30 @@ class Cluster:
                 elif status == 1:
                     restored.append(claim)
         return restored, taken
+
+    async def nodes_overview(self) -> list[NodeEntry]:
+        """Every registered node with its alive key's remaining TTL and its user count,
+        in two round trips whatever the number of users: the node set, then a PTTL and
+        an HLEN of its own users hash per node."""
+        keys = self.keys
+        [members] = await self._batch("smembers", [["SMEMBERS", keys.nodes]])
+        node_ids = sorted(_text(member) for member in members)
+        if not node_ids:
+            return []
+        answers = await self._batch("node status", [
+            command for node_id in node_ids for command in (
+                ["PTTL", keys.node_alive(node_id)], ["HLEN", keys.node_users(node_id)])])
+        return [NodeEntry(node_id, int(ttl) if int(ttl) >= 0 else None, int(users))
+                for node_id, ttl, users in zip(node_ids, answers[::2], answers[1::2],
+                                               strict=True)]
+
+    async def _batch(self, operation: str, commands: list[Command]) -> list[Any]:
+        """``commands`` in one round trip, off the message path's pipeline."""
+        results = await self._call(operation, self._exec, commands)
+        for result in results:
+            if isinstance(result, GlideError):
+                raise self._unavailable(operation, result)
+        return results
 
     async def silent_nodes(self) -> list[str]:
         """Registered nodes whose heartbeat key has expired."""

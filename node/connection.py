@@ -36,6 +36,7 @@ from node.session import (
     SendDirect,
     Session,
 )
+from node.status import Drop
 from node.transport import ConnectionLost, LineStalled, Transport
 
 log = logging.getLogger(__name__)
@@ -79,9 +80,11 @@ class Connection:
         counts. A slow consumer's queued lines are discarded: they are why it goes."""
         if self._outbox.closed:
             return
-        self._services.metrics.dropped(reason)
-        level = logging.WARNING if reason is ByeReason.SLOW else logging.INFO
         name = self._session.name
+        metrics = self._services.metrics
+        metrics.dropped(reason)
+        metrics.recent_drops.add(Drop(time.time(), self.peer, name, reason))
+        level = logging.WARNING if reason is ByeReason.SLOW else logging.INFO
         log.log(level, "%s%s dropped: bye %s", self.peer, f" ({name})" if name else "", reason,
                 extra={"user": name} if name else None)
         self._outbox.close(self.transport.encode(bye_line(reason)),

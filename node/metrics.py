@@ -8,9 +8,15 @@ series exists before its first event. Gauges of state the node already keeps (us
 queued lines, the self-probe's age) and the counts that ``cluster`` and ``hearing``
 keep as plain integers are read when Prometheus scrapes, so the paths that change
 them carry no metrics code. docs/operations.md lists them all.
+
+For the status page (``status.py``) the node also keeps here a minute of the message,
+delivery and Redis counters, sampled once a second, and the last connections it dropped
+with who and why (``Connection.drop`` adds them; clients turned away at the door are
+only counted, so a flood of refusals cannot push the drops out).
 """
 
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
@@ -31,6 +37,7 @@ from prometheus_client.registry import Collector
 
 from node.protocol import COMMANDS, ByeReason
 from node.session import LoginResult
+from node.status import CounterHistory, CounterTotals, RecentDrops
 
 if TYPE_CHECKING:
     from node.services import NodeServices
@@ -52,6 +59,8 @@ LAG_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 
 # One batch round trip: tens of microseconds to the redis_timeout (2 s by default).
 REDIS_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                  0.25, 0.5, 1.0, 2.5)
+# How often the status page's history samples the counters.
+HISTORY_INTERVAL = 1.0
 
 
 class Metrics:
@@ -59,6 +68,8 @@ class Metrics:
     the read-at-scrape metrics to the node's services once they exist."""
 
     def __init__(self) -> None:
+        self.history = CounterHistory()
+        self.recent_drops = RecentDrops()
         self.registry = CollectorRegistry()
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
@@ -145,8 +156,38 @@ class Metrics:
         if reason is ByeReason.SLOW:
             self.slow_consumer_drops.inc()
 
+    def totals(self) -> CounterTotals:
+        redis = _summed(self.redis_command_seconds)
+        return CounterTotals(
+            messages=_summed(self.messages_published)["chat_messages_published_total"],
+            deliveries=_summed(self.deliveries)["chat_deliveries_total"],
+            redis_seconds=redis["chat_redis_command_seconds_sum"],
+            redis_batches=redis["chat_redis_command_seconds_count"])
+
+    def connections_by_transport(self) -> dict[str, int]:
+        return {sample.labels["transport"]: int(sample.value)
+                for family in self.connections.collect() for sample in family.samples}
+
+    async def keep_history(self, interval: float = HISTORY_INTERVAL, *,
+                           task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+                           ) -> None:
+        """Sample the counters for the status page every ``interval``, for ever."""
+        task_status.started()
+        while True:
+            self.history.record(trio.current_time(), self.totals())
+            await trio.sleep(interval)  # a sampling period, not a synchronisation
+
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+
+def _summed(metric: Counter | Histogram) -> dict[str, float]:
+    """A metric's samples by name, added up over their labels."""
+    sums: dict[str, float] = defaultdict(float)
+    for family in metric.collect():
+        for sample in family.samples:
+            sums[sample.name] += sample.value
+    return sums
 
 
 class _Counts(Collector):

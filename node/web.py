@@ -1,7 +1,9 @@
-"""What the node answers on its HTTP port to plain requests: the page at ``/``,
-``/healthz``, ``/metrics`` (Prometheus), 405 and 404. (``/ws`` upgrades are decided in
-``ws_handshake``.)"""
+"""What the node answers on its HTTP port to plain requests: the page at ``/``, the
+status page at ``/status`` and its ``/status.json``, ``/healthz``, ``/metrics``
+(Prometheus), 405 and 404. (``/ws`` upgrades are decided in ``ws_handshake``.)"""
 
+import json
+import time
 from dataclasses import dataclass
 
 import trio
@@ -10,6 +12,7 @@ from node.cluster import ClusterUnavailable
 from node.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from node.services import NodeServices
 from node.static import SECURITY_HEADERS, page_files
+from node.status import StatusInputs, build_status
 from node.ws_handshake import WS_PATH
 
 HEALTH_PING_SECONDS = 1.0
@@ -48,6 +51,23 @@ async def health(services: NodeServices) -> tuple[int, str]:
     return 200, f"ok {services.cluster.node_id} users={len(services.local_users)}\n"
 
 
+async def status(services: NodeServices) -> bytes:
+    """The status page's document: what this node knows, and the cluster's nodes as
+    Redis has them (``nodes`` is null if Redis does not answer)."""
+    config, cluster, metrics = services.config, services.cluster, services.metrics
+    started = trio.current_time()
+    try:
+        nodes, took = await cluster.nodes_overview(), trio.current_time() - started
+    except ClusterUnavailable:
+        nodes, took = None, None
+    inputs = StatusInputs(
+        node_id=cluster.node_id, now=time.time(), heartbeat_interval=config.heartbeat_interval,
+        heartbeat_ttl=config.heartbeat_ttl, connections=metrics.connections_by_transport(),
+        users=len(services.local_users), nodes=nodes, query_seconds=took)
+    document = build_status(inputs, metrics.history, metrics.recent_drops)
+    return json.dumps(document, separators=(",", ":")).encode()
+
+
 async def respond(method: str, path: str, services: NodeServices) -> Response:
     """The answer to a plain (not upgrading) request."""
     if method not in ("GET", "HEAD"):
@@ -56,6 +76,9 @@ async def respond(method: str, path: str, services: NodeServices) -> Response:
         return _text(*await health(services))
     if path == "/metrics":
         return Response(200, services.metrics.exposition(), METRICS_CONTENT_TYPE)
+    if path == "/status.json":
+        return Response(200, await status(services), "application/json",
+                        tuple(SECURITY_HEADERS))
     if path in page_files():
         content_type, body = page_files()[path]
         return Response(200, body, content_type, tuple(SECURITY_HEADERS))
