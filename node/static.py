@@ -1,5 +1,6 @@
-"""The browser page's files (shipped in the ``client`` package's ``web/`` folder),
-loaded once and served from memory at ``/``, ``/chat.js`` and ``/chat.css``."""
+"""The browser pages' files (shipped in the ``client`` package's ``web/`` folder),
+loaded once and served from memory at ``/`` (the chat: ``/chat.js``, ``/chat.css``) and
+``/status`` (the status page: ``/status.js``, ``/status.css``)."""
 
 from functools import cache
 from importlib import resources
@@ -9,7 +10,7 @@ _TYPES = {
     ".js": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
 }
-# The page only ever talks to the host it came from; nothing inline, no third parties.
+# The pages only ever talk to the host they came from; nothing inline, no third parties.
 SECURITY_HEADERS = [
     (b"content-security-policy",
      b"default-src 'self'; connect-src 'self'; img-src 'self' data:; "
@@ -29,4 +30,5 @@ def page_files() -> dict[str, tuple[str, bytes]]:
         if suffix in _TYPES:
             files[f"/{entry.name}"] = (_TYPES[suffix], entry.read_bytes())
     files["/"] = files["/index.html"]
+    files["/status"] = files["/status.html"]
     return files

@@ -1,5 +1,6 @@
 """GET /status.json on live nodes against a real Redis: the cluster's nodes with their
-users as Redis has them, this node's connections and rates, its last drops."""
+users as Redis has them, this node's connections and rates, its last drops; and the
+status page itself served with the chat page's security headers."""
 
 import json
 from collections.abc import Callable
@@ -9,7 +10,7 @@ import trio
 
 from tests.support.clients import TcpClient, joined
 from tests.support.nodes import NodeRunner, RunningNode
-from tests.support.processes import http_get_with_headers
+from tests.support.processes import http_get, http_get_with_headers
 
 
 async def status_of(node: RunningNode) -> dict[str, Any]:
@@ -80,3 +81,16 @@ async def test_a_slow_consumer_drop_shows_with_its_user_and_peer(nodes: NodeRunn
     assert drop["peer"].startswith("tcp:127.0.0.1:")
     assert drop["time"] <= document["time"]
     await sloth.close()
+
+
+async def test_the_status_page_is_served_like_the_chat_page(nodes: NodeRunner) -> None:
+    node = await nodes.start()
+    _, chat_headers, _ = await http_get_with_headers(node.http_port, "/")
+    for path, kind in (("/status", "text/html"), ("/status.js", "text/javascript"),
+                       ("/status.css", "text/css")):
+        status, headers, body = await http_get_with_headers(node.http_port, path)
+        assert status == 200 and headers["content-type"].startswith(kind)
+        assert headers["content-security-policy"] == chat_headers["content-security-policy"]
+    status, page = await http_get(node.http_port, "/status")
+    assert '<script src="status.js" defer></script>' in page
+    assert "<script>" not in page and "style=" not in page  # nothing inline
