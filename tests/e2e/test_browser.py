@@ -1,7 +1,6 @@
 """The browser page in real headless Chromium (Playwright), against real node
 processes and a real Redis: what a person sees and does."""
 
-import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -10,7 +9,13 @@ from itertools import pairwise
 import pytest
 
 from devcluster.redis_server import RedisServer
-from tests.support.browser import CHROMIUM_FLAGS, HoldingLink, NodeProc, chromium_path
+from tests.support.browser import (
+    CHROMIUM_FLAGS,
+    HoldingLink,
+    LineSocket,
+    NodeProc,
+    chromium_path,
+)
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 expect = playwright_sync.expect
@@ -96,30 +101,6 @@ def send(page, text: str) -> None:  # type: ignore[no-untyped-def]
 
 def online(page):  # type: ignore[no-untyped-def]
     return page.locator("#online button")
-
-
-class LineSocket:
-    """A plain TCP line client, for a terminal user in a browser test."""
-
-    def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.buffer = b""
-
-    def send(self, line: str) -> None:
-        self.sock.sendall(line.encode() + b"\n")
-
-    def expect(self, wanted: str) -> None:
-        while True:
-            while b"\n" not in self.buffer:
-                data = self.sock.recv(65536)
-                assert data, f"closed while waiting for {wanted!r}"
-                self.buffer += data
-            line, _, self.buffer = self.buffer.partition(b"\n")
-            if line.decode() == wanted:
-                return
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 def overlaps(a: dict[str, float], b: dict[str, float]) -> bool:

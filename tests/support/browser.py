@@ -74,6 +74,32 @@ class NodeProc:
             self.process.wait()
 
 
+class LineSocket:
+    """A plain TCP line client, for a terminal user in a browser test."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.buffer = b""
+
+    def send(self, line: str) -> None:
+        self.sock.sendall(line.encode() + b"\n")
+
+    def expect(self, wanted: str | Callable[[str], bool]) -> str:
+        """Read lines until one is ``wanted`` (or passes it); that line."""
+        while True:
+            while b"\n" not in self.buffer:
+                data = self.sock.recv(65536)
+                assert data, f"closed while waiting for {wanted!r}"
+                self.buffer += data
+            raw, _, self.buffer = self.buffer.partition(b"\n")
+            line = raw.decode()
+            if line == wanted or (callable(wanted) and wanted(line)):
+                return line
+
+    def close(self) -> None:
+        self.sock.close()
+
+
 class HoldingLink:
     """A TCP relay from a node to Redis that can hold back what the node sends: a
     link that stalls at just the wrong moment, to make a race window happen on cue.
