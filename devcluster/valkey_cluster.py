@@ -2,6 +2,10 @@
 primaries with ``replicas_per_primary`` replicas each, every node a ``valkey-server``
 process (see ``redis_server``) stopped by PID. Stdlib only.
 
+``valkey-cli --cluster create`` wants 3 primaries or more; a cluster of one primary
+without replicas (one shard, for measuring what sharding changes) is made by giving
+that one node every slot itself.
+
 ``start()`` returns once the cluster has settled: every node says
 ``cluster_state:ok``, every replica's link to its primary is up, and every node's
 ``CLUSTER NODES`` shows the same layout (who serves which slots, who replicates whom,
@@ -24,7 +28,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from devcluster.cluster_nodes import ClusterView, parse_nodes
+from devcluster.cluster_nodes import SLOTS, ClusterView, parse_nodes
 from devcluster.processes import bindable, free_port_run, stop_processes
 from devcluster.redis_server import RedisServer, find_cli_binary, find_server_binary
 from devcluster.resp import Reply, ReplyError, call
@@ -44,8 +48,9 @@ class ValkeyCluster:
     def __init__(self, primaries: int = 3, replicas_per_primary: int = 0, *,
                  ports: Sequence[int] = (), node_timeout_ms: int = NODE_TIMEOUT_MS,
                  own_session: bool = False) -> None:
-        if primaries < 3:  # valkey-cli --cluster create refuses fewer
-            raise ValueError("a Valkey Cluster needs at least 3 primaries")
+        if primaries < 1 or (primaries < 3 and (primaries, replicas_per_primary) != (1, 0)):
+            raise ValueError("a Valkey Cluster here has 3 primaries or more (valkey-cli "
+                             "--cluster create refuses fewer), or one without replicas")
         count = primaries * (1 + replicas_per_primary)
         if ports and len(ports) != count:
             raise ValueError(f"{count} ports needed, {len(ports)} given")
@@ -181,7 +186,11 @@ class ValkeyCluster:
 
     def _create(self, deadline: float) -> None:
         """valkey-cli assigns the slots, pairs replicas with primaries and introduces
-        the nodes to each other; it returns once they all agree on the slots."""
+        the nodes to each other; it returns once they all agree on the slots. A lone
+        primary takes every slot itself."""
+        if self.primaries == 1:
+            call(self.ports[0], "CLUSTER", "ADDSLOTSRANGE", "0", str(SLOTS - 1))
+            return
         try:
             result = subprocess.run(
                 [self.cli, "--cluster", "create", *(f"127.0.0.1:{port}" for port in self.ports),
