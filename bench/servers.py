@@ -1,7 +1,9 @@
 """The two systems under comparison, each with a throwaway Valkey of its own, started
 as processes and stopped by PID.
 
-- ``start_ours``: ``python -m node`` processes, pacing off, logs at WARNING (to files).
+- ``start_ours``: ``python -m node`` processes, pacing off, logs at WARNING (to files);
+  on a single Valkey, or with ``shards`` on a Valkey Cluster of that many primaries
+  (no replicas), the nodes then run with ``--redis-cluster``.
 - ``PeerInstall`` + ``start_peer``: the Node.js socket.io peer from ``shared/peers/node``,
   copied to a temporary directory outside the project and installed there with
   ``npm ci``; ``node server.js PORT`` processes.
@@ -20,6 +22,7 @@ from pathlib import Path
 
 from devcluster.processes import free_port, node_command, stop_processes, wait_healthy
 from devcluster.redis_server import RedisServer
+from devcluster.valkey_cluster import ValkeyCluster
 
 Address = tuple[str, int]
 HOST = "127.0.0.1"
@@ -36,17 +39,33 @@ def peer_found() -> bool:
 
 @dataclass
 class Cluster:
-    """Servers (by name) sharing one Redis; TCP and HTTP (or socket.io) addresses."""
+    """Servers (by name) sharing one Redis or one Valkey Cluster; TCP and HTTP (or
+    socket.io) addresses."""
 
-    redis: RedisServer
+    redis: RedisServer | ValkeyCluster
     servers: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     tcp: list[Address] = field(default_factory=list)
     http: list[Address] = field(default_factory=list)
 
+    @property
+    def redis_url(self) -> str:
+        return self.redis.seed_url if isinstance(self.redis, ValkeyCluster) else self.redis.url
+
+    def redis_ports(self) -> dict[str, int]:
+        """Each Redis process by name: ``redis``, or on a Valkey Cluster one per
+        primary, ``redis-1``, ``redis-2``... in port order."""
+        if isinstance(self.redis, ValkeyCluster):
+            return {f"redis-{index + 1}": port for index, port in enumerate(self.redis.ports)}
+        return {"redis": self.redis.port}
+
     def pids(self) -> dict[str, int]:
-        assert self.redis.process is not None
-        return {**{name: p.pid for name, p in self.servers.items()},
-                "redis": self.redis.process.pid}
+        if isinstance(self.redis, ValkeyCluster):
+            by_port = self.redis.pids()
+            redis = {name: by_port[port] for name, port in self.redis_ports().items()}
+        else:
+            assert self.redis.process is not None
+            redis = {"redis": self.redis.process.pid}
+        return {**{name: p.pid for name, p in self.servers.items()}, **redis}
 
     def stop(self) -> None:
         try:
@@ -60,15 +79,24 @@ class Cluster:
                 raise RuntimeError(f"{name} exited with {process.returncode}")
 
 
-def start_ours(nodes: int, log_dir: Path) -> Cluster:
-    cluster = Cluster(RedisServer().start())
+def start_redis(shards: int = 0) -> RedisServer | ValkeyCluster:
+    """One Valkey (``shards`` 0), or a Valkey Cluster of ``shards`` primaries without
+    replicas (a node timeout long enough that a busy machine fails no primary)."""
+    if not shards:
+        return RedisServer().start()
+    return ValkeyCluster(primaries=shards, node_timeout_ms=5000).start()
+
+
+def start_ours(nodes: int, log_dir: Path, shards: int = 0) -> Cluster:
+    cluster = Cluster(start_redis(shards))
+    flags = (*OUR_FLAGS, "--redis-cluster") if shards else OUR_FLAGS
     try:
         for index in range(nodes):
             name, tcp_port, http_port = f"node-{index + 1}", free_port(), free_port()
             with (log_dir / f"{name}-{tcp_port}.log").open("wb") as log:
                 cluster.servers[name] = subprocess.Popen(
-                    node_command(cluster.redis.url, node_id=name, tcp_port=tcp_port,
-                                 http_port=http_port, extra=OUR_FLAGS),
+                    node_command(cluster.redis_url, node_id=name, tcp_port=tcp_port,
+                                 http_port=http_port, extra=flags),
                     stdout=subprocess.DEVNULL, stderr=log)
             cluster.tcp.append((HOST, tcp_port))
             cluster.http.append((HOST, http_port))
@@ -142,7 +170,7 @@ def wait_listening(process: subprocess.Popen[bytes], address: Address, name: str
 def start_peer(install: PeerInstall, nodes: int, log_dir: Path) -> Cluster:
     cluster = Cluster(RedisServer().start())
     try:
-        env = {**os.environ, "REDIS_URL": cluster.redis.url}
+        env = {**os.environ, "REDIS_URL": cluster.redis_url}
         for index in range(nodes):
             name, port = f"peer-{index + 1}", free_port()
             with (log_dir / f"{name}-{port}.log").open("wb") as log:

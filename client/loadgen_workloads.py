@@ -6,8 +6,9 @@ socket.io peer); each runs in one trio run and returns a plain dict.
   message exactly once, in order. Deliveries/s count from the first send to the last
   delivery, to the receivers only (our sender also gets its own copy; it is checked and
   reported apart, so both systems are measured on the same deliveries).
-- ``ping_pong``: pairs split over the first two addresses; each pair bounces a direct
-  message for ``seconds``; a round trip ends when the pong is back.
+- ``ping_pong``: pairs across the addresses (pair i from address i to address i + 1,
+  round robin: with two, half the pairs each way; with one, both on it); each pair
+  bounces a direct message for ``seconds``; a round trip ends when the pong is back.
 - ``login_storm`` (in ``loadgen_storm``).
 
 ``meter`` returns the CPU seconds of every server process by name; each workload reads
@@ -198,7 +199,7 @@ def _broadcast_result(dialect: Dialect, plan: BroadcastPlan, tally: BroadcastTal
 
 @dataclass(frozen=True)
 class PingPongPlan:
-    addresses: Sequence[Address]  # pair member a on the first, b on the second
+    addresses: Sequence[Address]  # pair i: a on address i, b on the next (round robin)
     pairs: int = 50
     seconds: float = 10.0
     in_flight: int = 64
@@ -271,9 +272,9 @@ class PingPong:
 
 async def ping_pong(dialect: Dialect, plan: PingPongPlan, meter: Meter) -> Result:
     prefix = f"p{run_id()}x"
-    a_node, b_node = plan.addresses[0], plan.addresses[1 % len(plan.addresses)]
-    people = [(f"{prefix}{side}{i}", node) for i in range(plan.pairs)
-              for side, node in (("a", a_node), ("b", b_node))]
+    places, count = plan.addresses, len(plan.addresses)
+    people = [(f"{prefix}{side}{i}", places[(i + step) % count]) for i in range(plan.pairs)
+              for side, step in (("a", 0), ("b", 1))]
     async with trio.open_nursery() as nursery:
         crowd = Crowd(dialect, nursery)
         try:
