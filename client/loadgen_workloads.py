@@ -9,12 +9,15 @@ socket.io peer); each runs in one trio run and returns a plain dict.
 - ``ping_pong``: pairs across the addresses (pair i from address i to address i + 1,
   round robin: with two, half the pairs each way; with one, both on it); each pair
   bounces a direct message for ``seconds``; a round trip ends when the pong is back.
+  With ``rate``, pings leave at that many per second in all, pairs in turn, whether
+  or not the last pong is back (an open loop, so the load does not follow latency).
 - ``login_storm`` (in ``loadgen_storm``).
 
 ``meter`` returns the CPU seconds of every server process by name; each workload reads
 it, this process's CPU time and the clock at the start and the end of what it measures.
 """
 
+import itertools
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -202,6 +205,7 @@ class PingPongPlan:
     addresses: Sequence[Address]  # pair i: a on address i, b on the next (round robin)
     pairs: int = 50
     seconds: float = 10.0
+    rate: float = 0.0  # pings per second over all pairs; 0: each pair's next on its pong
     in_flight: int = 64
     settle: float = 10.0
 
@@ -239,7 +243,7 @@ class Pair:
 
     def _returned(self, first: int, end: int, now: float) -> bytes:
         self.game.returned(self.to_a.sent_at[first:end], now)
-        return self.ping() if now < self.game.ends_at else b""
+        return self.ping() if not self.game.paced and now < self.game.ends_at else b""
 
     def _out_of_sequence(self, user: User, note: Note, now: float) -> bytes:
         partner = self.b if user is self.a else self.a
@@ -254,8 +258,8 @@ class Pair:
 
 
 class PingPong:
-    def __init__(self, seconds: float) -> None:
-        self.ends_at = time.perf_counter() + seconds
+    def __init__(self, seconds: float, paced: bool = False) -> None:
+        self.ends_at, self.paced = time.perf_counter() + seconds, paced
         self.in_flight = self.round_trips = 0
         self.latencies: list[float] = []
         self.last_return = 0.0
@@ -266,6 +270,9 @@ class PingPong:
         self.in_flight -= len(sent)
         self.latencies.extend([now - began for began in sent])
         self.last_return = now
+        self.check_idle(now)
+
+    def check_idle(self, now: float) -> None:
         if now >= self.ends_at and not self.in_flight:
             self.idle.set()
 
@@ -288,14 +295,28 @@ async def ping_pong(dialect: Dialect, plan: PingPongPlan, meter: Meter) -> Resul
             nursery.cancel_scope.cancel()
 
 
+async def _paced_pings(pairs: list[Pair], rate: float, ends_at: float) -> None:
+    first = trio.current_time()
+    for number in itertools.count():
+        await trio.sleep_until(first + number / rate)
+        if time.perf_counter() >= ends_at:
+            return
+        pair = pairs[number % len(pairs)]
+        await pair.a.link.send(pair.ping())
+
+
 async def _bounce(dialect: Dialect, plan: PingPongPlan, crowd: Crowd, meter: Meter) -> Result:
     before = reading(meter)
-    game = PingPong(plan.seconds)
+    game = PingPong(plan.seconds, paced=bool(plan.rate))
     users = crowd.users
     pairs = [Pair(dialect, users[i], users[i + 1], game) for i in range(0, len(users), 2)]
     started = time.perf_counter()
-    for pair in pairs:
-        await pair.a.link.send(pair.ping())
+    if plan.rate:
+        await _paced_pings(pairs, plan.rate, game.ends_at)
+        game.check_idle(time.perf_counter())  # every pong may be back already
+    else:
+        for pair in pairs:
+            await pair.a.link.send(pair.ping())
     with trio.move_on_at(trio.current_time() + plan.seconds + plan.settle):
         await game.idle.wait()
     after = reading(meter)
@@ -312,7 +333,8 @@ async def _bounce(dialect: Dialect, plan: PingPongPlan, crowd: Crowd, meter: Met
     lost = game.in_flight
     return {
         "ok": not problems and not lost, "dialect": dialect.name, "pairs": len(pairs),
-        "seconds": round(span, 3), "round_trips": game.round_trips, "lost": lost,
+        "seconds": round(span, 3), "rate": plan.rate, "round_trips": game.round_trips,
+        "lost": lost,
         "duplicates": sum(u.receiver.duplicates for u in users),
         "round_trips_per_s": round(game.round_trips / span) if span > 0 else 0,
         **latency_ms(game.latencies, LATENCY_POINTS), "cpu_s": cpu_used(before, after),

@@ -106,6 +106,16 @@ async def test_ping_pong_counts_round_trips(nodes: NodeRunner, kind: str) -> Non
     assert result["ok"] is True
 
 
+async def test_paced_ping_pong_sends_at_its_rate_and_counts_every_pong(
+        nodes: NodeRunner) -> None:
+    running = await _paceless_nodes(nodes)
+    plan = PingPongPlan(_addresses("tcp", running), pairs=3, seconds=0.5, rate=40, settle=5)
+    result = await ping_pong(TcpLines(), plan, _meter)
+    assert result["problems"] == [] and result["ok"] is True
+    # An open loop: pings leave on the clock (about 20 in 0.5 s), every one comes back.
+    assert 0 < result["round_trips"] <= 21 and result["lost"] == 0  # type: ignore[operator]
+
+
 @pytest.mark.parametrize("kind", ["tcp", "ws"])
 @pytest.mark.parametrize("presence_limit", [1000, 10], ids=["names", "past-the-limit"])
 async def test_small_login_storm_then_a_fresh_client(nodes: NodeRunner, kind: str,
