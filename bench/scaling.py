@@ -2,9 +2,12 @@
 
 Each configuration, ``N`` (N nodes on one Valkey) or ``N@S`` (N nodes on a Valkey
 Cluster of S primaries, no replicas, the nodes with ``--redis-cluster``), gets fresh
-servers from ``bench.servers`` and runs two of ``bench.compare``'s workloads over TCP:
-the broadcast (receivers round robin over all nodes, one sender on the first) and
-direct-message ping-pong (pair i from node i to node i + 1). For each it reports the
+servers from ``bench.servers`` and runs two of ``bench.compare``'s workloads over TCP,
+with the same load on every node whatever their number, and paced, so that a machine
+with few cores is not saturated: the broadcast (receivers per node, round robin, one
+sender on the first node, a fixed rate of broadcasts), and direct messages between
+pairs (pair i from node i to node i + 1, pairs and pings per second per node, sent
+whether or not the last pong is back). For each it reports the
 server CPU per delivery (or per round trip), split into the nodes and each Redis
 process, and the Redis commands per message: the ``INFO commandstats`` deltas summed
 over the shards. Node CPU comes from /proc, Redis's from its own ``INFO cpu`` (finer);
@@ -117,9 +120,12 @@ def run_config(config: Config, args: argparse.Namespace, log_dir: Path) -> dict[
     try:
         found: dict[str, Any] = {"label": config.label, "nodes": list(cluster.servers),
                          "redis": list(cluster.redis_ports()), "roles": roles(cluster)}
-        plan = BroadcastPlan(cluster.tcp, receivers=args.receivers, messages=args.messages)
+        plan = BroadcastPlan(cluster.tcp, receivers=args.receivers_per_node * config.nodes,
+                             messages=args.messages, rate=args.broadcast_rate)
         found["broadcast"] = measure(cluster, functools.partial(broadcast, dialect, plan))
-        pairs = PingPongPlan(cluster.tcp, pairs=args.pairs, seconds=args.seconds)
+        pairs = PingPongPlan(cluster.tcp, pairs=args.pairs_per_node * config.nodes,
+                             seconds=args.seconds,
+                             rate=args.direct_rate_per_node * config.nodes)
         found["direct"] = measure(cluster, functools.partial(ping_pong, dialect, pairs))
         return found
     finally:
@@ -132,11 +138,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--configs", default=DEFAULT_CONFIGS,
                         help="N or N@S (N nodes on a cluster of S shards), comma-separated "
                         "(%(default)s)")
-    parser.add_argument("--receivers", type=int, default=200)
-    parser.add_argument("--messages", type=int, default=2000, help="broadcasts (%(default)s)")
-    parser.add_argument("--pairs", type=int, default=50)
-    parser.add_argument("--seconds", type=float, default=5.0,
-                        help="of ping-pong (%(default)s)")
+    parser.add_argument("--receivers-per-node", type=int, default=100)
+    parser.add_argument("--messages", type=int, default=800, help="broadcasts (%(default)s)")
+    parser.add_argument("--broadcast-rate", type=float, default=100.0,
+                        help="broadcasts per second; 0: back to back (%(default)s)")
+    parser.add_argument("--pairs-per-node", type=int, default=20)
+    parser.add_argument("--direct-rate-per-node", type=float, default=250.0,
+                        help="round trips per second per node; 0: each pair's next ping "
+                        "as its pong arrives (%(default)s)")
+    parser.add_argument("--seconds", type=float, default=8.0,
+                        help="of direct messages (%(default)s)")
     parser.add_argument("--json", type=Path, help="write every figure here")
     parser.add_argument("--markdown", type=Path, help="write the tables here")
     parser.add_argument("--log-dir", type=Path, help="keep the servers' logs here")

@@ -65,12 +65,14 @@ def _faults(result: Mapping[str, Any]) -> str:
 
 
 BROADCAST_HEADER = [
-    "configuration", "deliveries/s", "server µs / delivery", "nodes µs / delivery",
+    "configuration", "deliveries/s", "latency p50 / p99 ms", "server µs / delivery",
+    "nodes µs / delivery",
     "Redis µs / delivery (per process)", "Redis µs / broadcast",
     "EVALSHA · PUBLISH · SPUBLISH · all commands (scripts' own included) / broadcast",
     "generator share of a core", "lost / dup / late"]
 DIRECT_HEADER = [
-    "configuration", "round trips/s", "server µs / round trip", "nodes µs / round trip",
+    "configuration", "round trips/s", "round trip p50 / p99 ms", "server µs / round trip",
+    "nodes µs / round trip",
     "Redis µs / round trip (per process)", "Redis µs / direct message",
     "EVALSHA · PUBLISH · SPUBLISH · all commands (scripts' own included) / direct message",
     "generator share of a core", "lost / dup / late"]
@@ -82,7 +84,8 @@ def rows(results: Mapping[str, Found], workload: str) -> list[list[str]]:
     for label, found in results.items():
         result, figure = found[workload], figures(found, workload)
         found_rows.append([
-            label, f"{result[rate]:,}", f"{figure['server_us']:.2f}",
+            label, f"{result[rate]:,}", f"{result['p50_ms']:.1f} / {result['p99_ms']:.1f}",
+            f"{figure['server_us']:.2f}",
             f"{figure['nodes_us']:.2f}", _by_server(figure),
             f"{figure['redis_us_per_message']:.1f}", _commands(figure),
             f"{figure['generator_share']:.0%}", _faults(result)])

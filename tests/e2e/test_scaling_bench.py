@@ -9,7 +9,8 @@ from pathlib import Path
 from bench.scaling import Config, parse_config, run_config
 from bench.scaling_report import figures, markdown
 
-TINY = argparse.Namespace(receivers=4, messages=30, pairs=2, seconds=0.5)
+TINY = argparse.Namespace(receivers_per_node=2, messages=30, broadcast_rate=0, pairs_per_node=2,
+                          seconds=0.5, direct_rate_per_node=40)
 
 
 def test_configurations_parse() -> None:
@@ -30,7 +31,7 @@ def test_one_valkey_publishes_from_the_scripts(tmp_path: Path) -> None:
         assert calls["evalsha"] >= messages and calls["publish"] >= messages
     assert "spublish" not in broadcast["redis_calls"] | direct["redis_calls"]
     figure = figures(found, "broadcast")
-    assert figure["units"] == 4 * 30 and figure["messages"] == 30
+    assert figure["units"] == 2 * 2 * 30 and figure["messages"] == 30
     assert figure["server_us"] > 0 and figure["commands_per_message"]["publish"] >= 1
 
 
