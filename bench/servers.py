@@ -90,10 +90,12 @@ def start_redis(shards: int = 0) -> RedisServer | ValkeyCluster:
 def start_ours(nodes: int, log_dir: Path, shards: int = 0) -> Cluster:
     cluster = Cluster(start_redis(shards))
     flags = (*OUR_FLAGS, "--redis-cluster") if shards else OUR_FLAGS
+    logs: dict[str, Path] = {}
     try:
         for index in range(nodes):
             name, tcp_port, http_port = f"node-{index + 1}", free_port(), free_port()
-            with (log_dir / f"{name}-{tcp_port}.log").open("wb") as log:
+            logs[name] = log_dir / f"{name}-{tcp_port}.log"
+            with logs[name].open("wb") as log:
                 cluster.servers[name] = subprocess.Popen(
                     node_command(cluster.redis_url, node_id=name, tcp_port=tcp_port,
                                  http_port=http_port, extra=flags),
@@ -102,11 +104,18 @@ def start_ours(nodes: int, log_dir: Path, shards: int = 0) -> Cluster:
             cluster.http.append((HOST, http_port))
         for (name, process), (_, http_port) in zip(cluster.servers.items(), cluster.http,
                                                    strict=True):
-            wait_healthy(process, http_port, name)
+            try:
+                wait_healthy(process, http_port, name)
+            except RuntimeError as exc:  # the log may be in a directory about to go
+                raise RuntimeError(f"{exc}; its log ends:\n{_tail(logs[name])}") from exc
     except BaseException:
         cluster.stop()
         raise
     return cluster
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
 def local_users(http: Address) -> int | None:
