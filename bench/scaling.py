@@ -7,7 +7,8 @@ with the same load on every node whatever their number, and paced, so that a mac
 with few cores is not saturated: the broadcast (receivers per node, round robin, one
 sender on the first node, a fixed rate of broadcasts), and direct messages between
 pairs (pair i from node i to node i + 1, pairs and pings per second per node, sent
-whether or not the last pong is back). For each it reports the
+whether or not the last pong is back); then idle users (per node), connected and
+silent, whose cost is the nodes' heartbeats re-asserting them. For each it reports the
 server CPU per delivery (or per round trip), split into the nodes and each Redis
 process, and the Redis commands per message: the ``INFO commandstats`` deltas summed
 over the shards. Node CPU comes from /proc, Redis's from its own ``INFO cpu`` (finer);
@@ -36,7 +37,15 @@ from bench.redis_info import RedisReading
 from bench.scaling_report import markdown
 from bench.servers import Cluster, start_ours, wait_until_empty
 from client.loadgen_wire import TcpLines
-from client.loadgen_workloads import BroadcastPlan, PingPongPlan, Result, broadcast, ping_pong
+from client.loadgen_workloads import (
+    BroadcastPlan,
+    IdlePlan,
+    PingPongPlan,
+    Result,
+    broadcast,
+    idle,
+    ping_pong,
+)
 from devcluster.valkey_cluster import ValkeyCluster
 from node.keys import Keys
 
@@ -127,6 +136,10 @@ def run_config(config: Config, args: argparse.Namespace, log_dir: Path) -> dict[
                              seconds=args.seconds,
                              rate=args.direct_rate_per_node * config.nodes)
         found["direct"] = measure(cluster, functools.partial(ping_pong, dialect, pairs))
+        if args.idle_users_per_node:
+            silent = IdlePlan(cluster.tcp, users=args.idle_users_per_node * config.nodes,
+                              seconds=args.idle_seconds)
+            found["idle"] = measure(cluster, functools.partial(idle, dialect, silent))
         return found
     finally:
         cluster.stop()
@@ -148,6 +161,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "as its pong arrives (%(default)s)")
     parser.add_argument("--seconds", type=float, default=8.0,
                         help="of direct messages (%(default)s)")
+    parser.add_argument("--idle-users-per-node", type=int, default=1000,
+                        help="0: no idle phase (%(default)s)")
+    parser.add_argument("--idle-seconds", type=float, default=12.0,
+                        help="(%(default)s; the nodes' heartbeat comes every 5 s)")
     parser.add_argument("--json", type=Path, help="write every figure here")
     parser.add_argument("--markdown", type=Path, help="write the tables here")
     parser.add_argument("--log-dir", type=Path, help="keep the servers' logs here")
@@ -179,7 +196,7 @@ def main(argv: list[str] | None = None) -> None:
         args.json.write_text(json.dumps({"command": command, "versions": found,
                                          "results": results}, indent=1))
     ok = all(found[workload].get("ok") for found in results.values()
-             for workload in ("broadcast", "direct"))
+             for workload in ("broadcast", "direct", "idle") if workload in found)
     sys.exit(0 if ok else 1)
 
 

@@ -3,7 +3,9 @@ out.
 
 A broadcast's unit is a delivery to a receiver (the sender's own copy is not counted,
 as in ``bench.compare``), its message a broadcast; a direct message's unit is a round
-trip, two messages (the ping and the pong).
+trip, two messages (the ping and the pong). Idle users are counted per user and second;
+a node's heartbeat re-asserts each of its users with 5 HSETs (lua/reassert.lua), so
+HSETs ÷ 5 is how many re-assertions the window saw.
 """
 
 from collections.abc import Mapping
@@ -43,6 +45,23 @@ def figures(found: Found, workload: str) -> dict[str, Any]:
         "usec_per_call": {name: round(usec[name] / calls[name], 2)
                           for name in COUNTED if calls.get(name)},
         "generator_share": round(cpu["generator"] / cpu["wall"], 3) if cpu["wall"] else 0.0,
+    }
+
+
+def idle_figures(found: Found) -> dict[str, Any]:
+    """Per connected user and second: CPU µs of the nodes and of each Redis process,
+    Redis commands; and how many times each user was re-asserted in the window."""
+    result = found["idle"]
+    cpu, calls = result["cpu_s"], result["redis_calls"]
+    user_seconds = result["users"] * cpu["wall"]
+    nodes = sum(cpu[name] for name in found["nodes"])
+    redis = {name: cpu[name] for name in found["redis"]}
+    return {
+        "user_seconds": round(user_seconds, 1),
+        "nodes_us": _us(nodes, user_seconds), "redis_us": _us(sum(redis.values()), user_seconds),
+        "redis_us_by_server": {name: _us(seconds, user_seconds) for name, seconds in redis.items()},
+        "commands_per_user_s": round(sum(calls.values()) / user_seconds, 3),
+        "reassertions_per_user": round(calls.get("hset", 0) / 5 / result["users"], 2),
     }
 
 
@@ -92,6 +111,26 @@ def rows(results: Mapping[str, Found], workload: str) -> list[list[str]]:
     return found_rows
 
 
+IDLE_HEADER = [
+    "configuration", "users", "seconds", "nodes µs / user / s",
+    "Redis µs / user / s (per process)", "Redis commands / user / s",
+    "re-assertions per user in the window", "problems"]
+
+
+def idle_rows(results: Mapping[str, Found]) -> list[list[str]]:
+    found_rows = []
+    for label, found in results.items():
+        if "idle" not in found:
+            continue
+        result, figure = found["idle"], idle_figures(found)
+        found_rows.append([
+            label, f"{result['users']:,}", f"{result['seconds']:.1f}",
+            f"{figure['nodes_us']:.2f}", _by_server(figure),
+            f"{figure['commands_per_user_s']:.2f}", f"{figure['reassertions_per_user']:.1f}",
+            "none" if result.get("ok") else "; ".join(result.get("problems", []))[:200]])
+    return found_rows
+
+
 def role_lines(results: Mapping[str, Found]) -> list[str]:
     lines = []
     for label, found in results.items():
@@ -106,6 +145,8 @@ def markdown(results: Mapping[str, Found], versions: Mapping[str, str], command:
     parts = [f"```sh\n{command}\n```",
              "Broadcast:", markdown_table(BROADCAST_HEADER, rows(results, "broadcast")),
              "Direct messages:", markdown_table(DIRECT_HEADER, rows(results, "direct"))]
+    if idle_rows(results):
+        parts += ["Idle users:", markdown_table(IDLE_HEADER, idle_rows(results))]
     if role_lines(results):
         parts.append("Where the registry's slot and each node's channel live:\n\n"
                      + "\n".join(role_lines(results)))

@@ -11,6 +11,8 @@ socket.io peer); each runs in one trio run and returns a plain dict.
   bounces a direct message for ``seconds``; a round trip ends when the pong is back.
   With ``rate``, pings leave at that many per second in all, pairs in turn, whether
   or not the last pong is back (an open loop, so the load does not follow latency).
+- ``idle``: users round robin over the addresses log in, then stay silent for
+  ``seconds``: what the servers spend on connected users doing nothing.
 - ``login_storm`` (in ``loadgen_storm``).
 
 ``meter`` returns the CPU seconds of every server process by name; each workload reads
@@ -340,3 +342,31 @@ async def _bounce(dialect: Dialect, plan: PingPongPlan, crowd: Crowd, meter: Met
         **latency_ms(game.latencies, LATENCY_POINTS), "cpu_s": cpu_used(before, after),
         **per_unit(cpu_used(before, after), game.round_trips), "problems": problems,
     }
+
+
+@dataclass(frozen=True)
+class IdlePlan:
+    addresses: Sequence[Address]
+    users: int = 1000
+    seconds: float = 12.0
+    in_flight: int = 200
+
+
+async def idle(dialect: Dialect, plan: IdlePlan, meter: Meter) -> Result:
+    prefix = f"i{run_id()}x"
+    async with trio.open_nursery() as nursery:
+        crowd = Crowd(dialect, nursery)
+        try:
+            await crowd.log_in_all(_plan(prefix, plan.users, plan.addresses), plan.in_flight)
+            if len(crowd.users) != plan.users:
+                return {"ok": False, "problems": crowd.problems()}
+            await crowd.settle_presence()
+            before = reading(meter)
+            await trio.sleep(plan.seconds)  # the measured time itself: nobody says anything
+            used = cpu_used(before, reading(meter))
+            problems = crowd.problems()
+            return {"ok": not problems, "dialect": dialect.name, "users": plan.users,
+                    "seconds": used["wall"], "cpu_s": used, "problems": problems}
+        finally:
+            await crowd.close_all()
+            nursery.cancel_scope.cancel()

@@ -7,10 +7,11 @@ import argparse
 from pathlib import Path
 
 from bench.scaling import Config, parse_config, run_config
-from bench.scaling_report import figures, markdown
+from bench.scaling_report import figures, idle_figures, markdown
 
 TINY = argparse.Namespace(receivers_per_node=2, messages=30, broadcast_rate=0, pairs_per_node=2,
-                          seconds=0.5, direct_rate_per_node=40)
+                          seconds=0.5, direct_rate_per_node=40, idle_users_per_node=3,
+                          idle_seconds=0.5)
 
 
 def test_configurations_parse() -> None:
@@ -33,6 +34,8 @@ def test_one_valkey_publishes_from_the_scripts(tmp_path: Path) -> None:
     figure = figures(found, "broadcast")
     assert figure["units"] == 2 * 2 * 30 and figure["messages"] == 30
     assert figure["server_us"] > 0 and figure["commands_per_message"]["publish"] >= 1
+    assert found["idle"]["ok"] is True and found["idle"]["users"] == 6
+    assert idle_figures(found)["user_seconds"] > 0
 
 
 def test_a_one_shard_cluster_publishes_sharded_only(tmp_path: Path) -> None:
