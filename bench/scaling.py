@@ -94,6 +94,9 @@ class Meter:
         return ({name: cpu_seconds(pid) for name, pid in self._nodes.items()}
                 | {name: reading.cpu_s for name, reading in readings.items()})
 
+    def first_readings(self) -> dict[str, RedisReading]:
+        return self._first
+
     def redis_work(self) -> dict[str, RedisReading]:
         """Per Redis process, what it did between the first and the last reading."""
         return {name: self._last[name].since(self._first[name]) for name in self._redis}
@@ -115,11 +118,17 @@ def roles(cluster: Cluster) -> dict[str, str]:
 def measure(cluster: Cluster, run: Callable[[Meter], Awaitable[Result]]) -> Result:
     wait_until_empty(cluster)
     meter = Meter(cluster)
+    before = redis_info.total({name: redis_info.read(port)
+                               for name, port in cluster.redis_ports().items()})
     result = trio.run(run, meter)
     work = meter.redis_work()
     result["redis_calls"] = redis_info.total(work).calls
     result["redis_usec"] = redis_info.total(work).usec
     result["redis_calls_by_server"] = {name: reading.calls for name, reading in work.items()}
+    # What the workload's users hold in Redis: from before they logged in to the
+    # start of the measured window.
+    logged_in = redis_info.total(meter.first_readings())
+    result["redis_memory_growth"] = logged_in.memory - before.memory
     return result
 
 

@@ -62,6 +62,7 @@ def idle_figures(found: Found) -> dict[str, Any]:
         "redis_us_by_server": {name: _us(seconds, user_seconds) for name, seconds in redis.items()},
         "commands_per_user_s": round(sum(calls.values()) / user_seconds, 3),
         "reassertions_per_user": round(calls.get("hset", 0) / 5 / result["users"], 2),
+        "redis_bytes_per_user": round(result["redis_memory_growth"] / result["users"]),
     }
 
 
@@ -114,7 +115,7 @@ def rows(results: Mapping[str, Found], workload: str) -> list[list[str]]:
 IDLE_HEADER = [
     "configuration", "users", "seconds", "nodes µs / user / s",
     "Redis µs / user / s (per process)", "Redis commands / user / s",
-    "re-assertions per user in the window", "problems"]
+    "re-assertions per user in the window", "Redis bytes / user", "problems"]
 
 
 def idle_rows(results: Mapping[str, Found]) -> list[list[str]]:
@@ -127,6 +128,7 @@ def idle_rows(results: Mapping[str, Found]) -> list[list[str]]:
             label, f"{result['users']:,}", f"{result['seconds']:.1f}",
             f"{figure['nodes_us']:.2f}", _by_server(figure),
             f"{figure['commands_per_user_s']:.2f}", f"{figure['reassertions_per_user']:.1f}",
+            f"{figure['redis_bytes_per_user']:,}",
             "none" if result.get("ok") else "; ".join(result.get("problems", []))[:200]])
     return found_rows
 
