@@ -59,3 +59,14 @@ def test_a_start_that_times_out_leaves_no_server_behind() -> None:
         cluster.start(timeout=0.5)  # valkey-cli alone takes about a second
     assert len(cluster.pids()) == 3
     assert not any(cluster.running(port) for port in cluster.ports)
+
+
+def test_one_primary_holds_every_slot_and_two_are_refused() -> None:
+    with ValkeyCluster(primaries=1) as cluster:
+        [port] = cluster.ports
+        assert cluster.view.primaries() == [port]
+        assert cluster.primary_for_key(USERS_KEY) == port
+        assert "cluster_slots_ok:16384" in cluster.run_cli(port, "CLUSTER", "INFO")
+    for primaries, replicas in ((2, 0), (1, 1), (0, 0)):
+        with pytest.raises(ValueError):
+            ValkeyCluster(primaries=primaries, replicas_per_primary=replicas)
