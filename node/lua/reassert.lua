@@ -9,8 +9,15 @@ local statuses = {}
 for i = 2, #ARGV, 4 do
   local folded, skeleton, display, token = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local status
+  local intact = false
   if redis.call('HGET', KEYS[3], folded) == token then
     status = 0
+    -- In place, the usual case every heartbeat: only reads, so nothing is written (or
+    -- replicated) unless a partial loss took an entry away.
+    intact = redis.call('HGET', KEYS[1], folded) == display
+        and redis.call('HGET', KEYS[2], skeleton) == folded
+        and redis.call('HGET', KEYS[4], display) == ARGV[1]
+        and redis.call('HGET', KEYS[5], folded) == skeleton
   else
     status = redis.call('HGET', KEYS[1], folded)
     if not status then
@@ -21,7 +28,7 @@ for i = 2, #ARGV, 4 do
     end
     status = status or 1
   end
-  if type(status) == 'number' then  -- ours: make sure every entry is there, a partial loss too
+  if type(status) == 'number' and not intact then  -- ours: put back every entry
     redis.call('HSET', KEYS[1], folded, display)
     redis.call('HSET', KEYS[2], skeleton, folded)
     redis.call('HSET', KEYS[3], folded, token)

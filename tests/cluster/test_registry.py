@@ -4,7 +4,7 @@ and no orphans after churn."""
 import random
 
 import trio
-from glide import GlideClient
+from glide import GlideClient, InfoSection
 
 from node.names import skeleton
 from tests.support.clients import LineClient, starts
@@ -139,6 +139,37 @@ async def test_users_still_connected_are_put_back_when_redis_loses_them(
     assert await bob.expect(starts("msg ")) == "msg alice still there?"
     third = await nodes.connect(node_a)
     assert (await third.request("login ALICE")).startswith("error name_taken")
+
+
+async def _hset_calls(redis: GlideClient) -> int:
+    stats = (await redis.info([InfoSection.COMMAND_STATS])).decode()
+    line = next((line for line in stats.splitlines() if line.startswith("cmdstat_hset:")), "")
+    return int(line.split("calls=")[1].split(",")[0]) if line else 0
+
+
+async def test_heartbeats_write_nothing_while_the_registry_is_intact_and_heal_a_partial_loss(
+        nodes: NodeRunner, redis: GlideClient) -> None:
+    node = await nodes.start(heartbeat_interval=0.1, heartbeat_ttl=1.0)
+    alice = await nodes.connect(node)
+    await alice.login("alice")
+    prefix = nodes.key_prefix
+    before = await _hset_calls(redis)
+    last_ttl = await redis.pttl(f"{prefix}:node:{node.node_id}:alive")
+    with trio.fail_after(5):  # wait for a few heartbeats (each renews the alive key)
+        seen = 0
+        while seen < 3:
+            ttl = await redis.pttl(f"{prefix}:node:{node.node_id}:alive")
+            seen += ttl > last_ttl
+            last_ttl = ttl
+            await trio.sleep(0.02)  # polling Redis for a condition, with a deadline
+    assert await _hset_calls(redis) == before  # re-asserting alice wrote nothing
+    # An entry goes missing (an operator's HDEL, a lost write): the next round puts it back.
+    await redis.hdel(f"{prefix}:skeletons", [skeleton("alice")])
+    with trio.fail_after(5):
+        while not await redis.hget(f"{prefix}:skeletons", skeleton("alice")):
+            await trio.sleep(0.02)  # polling Redis for a condition, with a deadline
+    other = await nodes.connect(node)
+    assert (await other.request("login aIice")).startswith("error name_taken")
 
 
 async def test_a_name_claimed_elsewhere_meanwhile_disconnects_the_old_holder(
