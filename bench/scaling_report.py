@@ -4,8 +4,9 @@ out.
 A broadcast's unit is a delivery to a receiver (the sender's own copy is not counted,
 as in ``bench.compare``), its message a broadcast; a direct message's unit is a round
 trip, two messages (the ping and the pong). Idle users are counted per user and second;
-a node's heartbeat re-asserts each of its users with 5 HSETs (lua/reassert.lua), so
-HSETs ÷ 5 is how many re-assertions the window saw.
+a node's heartbeat re-asserts each of its users with 5 HGETs (lua/reassert.lua: the
+claim token, then the four other entries; it writes only what is missing), so HGETs ÷ 5
+is how many re-assertions the window saw.
 """
 
 from collections.abc import Mapping
@@ -61,7 +62,7 @@ def idle_figures(found: Found) -> dict[str, Any]:
         "nodes_us": _us(nodes, user_seconds), "redis_us": _us(sum(redis.values()), user_seconds),
         "redis_us_by_server": {name: _us(seconds, user_seconds) for name, seconds in redis.items()},
         "commands_per_user_s": round(sum(calls.values()) / user_seconds, 3),
-        "reassertions_per_user": round(calls.get("hset", 0) / 5 / result["users"], 2),
+        "reassertions_per_user": round(calls.get("hget", 0) / 5 / result["users"], 2),
         "redis_bytes_per_user": round(result["redis_memory_growth"] / result["users"]),
     }
 
