@@ -11,11 +11,9 @@ stopped by PID in ``finally``.
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,20 +21,14 @@ import trio
 
 from bench.procfs import cpu_seconds, rss_kib
 from client.loadgen import LoadConfig, Summary, describe, run_load
-from devcluster.processes import free_port, node_command, stop_processes
+from devcluster.processes import NodeProcess, start_node, stop_processes, wait_users
 from devcluster.redis_server import RedisServer
 
 LOG_MARKS = {"slow_drops": "dropping slow consumer", "errors": " ERROR ",
              "tracebacks": "Traceback"}
-
-
-@dataclass
-class NodeProcess:
-    node_id: str
-    process: subprocess.Popen[bytes]
-    tcp_port: int
-    http_port: int
-    log_path: Path
+# The load generator's senders are floods on purpose: measure the nodes, not the
+# per-client pacing (10 commands/s by default).
+NODE_FLAGS = ("--command-rate", "0")
 
 
 @dataclass
@@ -57,39 +49,12 @@ class Outcome:
         return grown / int(self.summary["users"])  # type: ignore[call-overload]
 
 
-def start_node(index: int, redis_url: str, prefix: str, log_dir: Path) -> NodeProcess:
-    node_id, tcp_port, http_port = f"bench-{index + 1}", free_port(), free_port()
-    log_path = log_dir / f"{prefix}-{node_id}.log"
-    with log_path.open("wb") as log_file:
-        # The load generator's senders are floods on purpose: measure the nodes,
-        # not the per-client pacing (10 commands/s by default).
-        process = subprocess.Popen(
-            node_command(redis_url, node_id=node_id, tcp_port=tcp_port, http_port=http_port,
-                         key_prefix=prefix, extra=("--command-rate", "0")),
-            stdout=subprocess.DEVNULL, stderr=log_file)
-    return NodeProcess(node_id, process, tcp_port, http_port, log_path)
-
-
-def local_users(node: NodeProcess) -> int | None:
-    """Users on the node from ``/healthz`` (``ok <id> users=N``); None if not healthy."""
-    try:
-        url = f"http://127.0.0.1:{node.http_port}/healthz"
-        with urllib.request.urlopen(url, timeout=1) as answer:
-            return int(answer.read().decode().rsplit("users=", 1)[1])
-    except (OSError, IndexError, ValueError):
-        return None
-
-
 def wait_until(nodes: list[NodeProcess], users: int, timeout: float) -> None:
     """Poll ``/healthz`` until every node is healthy and holds ``users`` users."""
-    deadline = time.monotonic() + timeout
-    for node in nodes:
-        while local_users(node) != users:
-            if node.process.poll() is not None:
-                raise SystemExit(f"{node.node_id} exited with {node.process.returncode}")
-            if time.monotonic() > deadline:
-                raise SystemExit(f"{node.node_id}: not at {users} users within {timeout} s")
-            time.sleep(0.1)  # polling /healthz with a deadline
+    try:
+        wait_users(nodes, users, timeout)
+    except RuntimeError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def cpu_snapshot(processes: dict[str, int]) -> dict[str, float]:
@@ -99,7 +64,8 @@ def cpu_snapshot(processes: dict[str, int]) -> dict[str, float]:
 
 
 def count_log_marks(nodes: list[NodeProcess]) -> dict[str, int]:
-    text = "".join(node.log_path.read_text(errors="replace") for node in nodes)
+    text = "".join(node.log_path.read_text(errors="replace") for node in nodes
+                   if node.log_path is not None)  # all of them: started with a log file
     return {key: text.count(mark) for key, mark in LOG_MARKS.items()}
 
 
@@ -146,7 +112,9 @@ def run_user_count(redis: RedisServer, args: argparse.Namespace, users: int,
                    log_dir: Path) -> list[Outcome]:
     """Fresh nodes for ``users``; the first scenario also measures RSS per user."""
     prefix = f"bench{users}x{time.monotonic_ns() % 100000}"
-    nodes = [start_node(i, redis.url, prefix, log_dir) for i in range(args.nodes)]
+    node_ids = [f"bench-{index + 1}" for index in range(args.nodes)]
+    nodes = [start_node(redis.url, node_id, key_prefix=prefix, extra=NODE_FLAGS,
+                        log_path=log_dir / f"{prefix}-{node_id}.log") for node_id in node_ids]
     try:
         wait_until(nodes, 0, timeout=30)
         assert redis.process is not None

@@ -16,11 +16,17 @@ import socket
 import subprocess
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from devcluster.processes import free_port, node_command, stop_processes, wait_healthy
+from devcluster.processes import (
+    NodeProcess,
+    free_port,
+    start_node,
+    stop_processes,
+    wait_healthy,
+    wait_users,
+)
 from devcluster.redis_server import RedisServer
 from devcluster.valkey_cluster import ValkeyCluster
 
@@ -40,10 +46,11 @@ def peer_found() -> bool:
 @dataclass
 class Cluster:
     """Servers (by name) sharing one Redis or one Valkey Cluster; TCP and HTTP (or
-    socket.io) addresses."""
+    socket.io) addresses; ``nodes``: the servers that are ours."""
 
     redis: RedisServer | ValkeyCluster
     servers: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    nodes: list[NodeProcess] = field(default_factory=list)
     tcp: list[Address] = field(default_factory=list)
     http: list[Address] = field(default_factory=list)
 
@@ -73,11 +80,6 @@ class Cluster:
         finally:
             self.redis.stop()
 
-    def check_running(self) -> None:
-        for name, process in self.servers.items():
-            if process.poll() is not None:
-                raise RuntimeError(f"{name} exited with {process.returncode}")
-
 
 def start_redis(shards: int = 0) -> RedisServer | ValkeyCluster:
     """One Valkey (``shards`` 0), or a Valkey Cluster of ``shards`` primaries without
@@ -90,24 +92,21 @@ def start_redis(shards: int = 0) -> RedisServer | ValkeyCluster:
 def start_ours(nodes: int, log_dir: Path, shards: int = 0) -> Cluster:
     cluster = Cluster(start_redis(shards))
     flags = (*OUR_FLAGS, "--redis-cluster") if shards else OUR_FLAGS
-    logs: dict[str, Path] = {}
     try:
         for index in range(nodes):
-            name, tcp_port, http_port = f"node-{index + 1}", free_port(), free_port()
-            logs[name] = log_dir / f"{name}-{tcp_port}.log"
-            with logs[name].open("wb") as log:
-                cluster.servers[name] = subprocess.Popen(
-                    node_command(cluster.redis_url, node_id=name, tcp_port=tcp_port,
-                                 http_port=http_port, extra=flags),
-                    stdout=subprocess.DEVNULL, stderr=log)
-            cluster.tcp.append((HOST, tcp_port))
-            cluster.http.append((HOST, http_port))
-        for (name, process), (_, http_port) in zip(cluster.servers.items(), cluster.http,
-                                                   strict=True):
+            name, tcp_port = f"node-{index + 1}", free_port()
+            node = start_node(cluster.redis_url, name, tcp_port=tcp_port, host=HOST,
+                              extra=flags, log_path=log_dir / f"{name}-{tcp_port}.log")
+            cluster.nodes.append(node)
+            cluster.servers[name] = node.process
+            cluster.tcp.append((HOST, node.tcp_port))
+            cluster.http.append((HOST, node.http_port))
+        for node in cluster.nodes:
             try:
-                wait_healthy(process, http_port, name)
+                wait_healthy(node)
             except RuntimeError as exc:  # the log may be in a directory about to go
-                raise RuntimeError(f"{exc}; its log ends:\n{_tail(logs[name])}") from exc
+                assert node.log_path is not None
+                raise RuntimeError(f"{exc}; its log ends:\n{_tail(node.log_path)}") from exc
     except BaseException:
         cluster.stop()
         raise
@@ -118,24 +117,9 @@ def _tail(path: Path, lines: int = 15) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
-def local_users(http: Address) -> int | None:
-    """Users on one of our nodes, from ``/healthz``; None while it is not healthy."""
-    try:
-        with urllib.request.urlopen(f"http://{http[0]}:{http[1]}/healthz", timeout=2) as reply:
-            return int(reply.read().decode().rsplit("users=", 1)[1])
-    except (OSError, IndexError, ValueError):
-        return None
-
-
 def wait_until_empty(cluster: Cluster, timeout: float = 60) -> None:
     """Poll our nodes' ``/healthz`` until they hold no users (the last workload's left)."""
-    deadline = time.monotonic() + timeout
-    for http in cluster.http:
-        while local_users(http) != 0:
-            cluster.check_running()
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"node at {http} still has users after {timeout} s")
-            time.sleep(0.1)  # polling /healthz with a deadline
+    wait_users(cluster.nodes, 0, timeout, answer_timeout=2)
 
 
 class PeerInstall:

@@ -15,12 +15,11 @@ which lets them remove their users from Redis, and Redis last.
 import argparse
 import os
 import signal
-import subprocess
 import sys
 import time
 
 from devcluster import processes, state_file
-from devcluster.processes import node_command, stop_processes
+from devcluster.processes import NodeProcess, stop_processes
 from devcluster.redis_server import RedisServer, redis_url_from_env
 from devcluster.valkey_cluster import ValkeyCluster
 
@@ -62,19 +61,17 @@ def start_redis(redis: RedisServer | ValkeyCluster | None) -> str:
     return redis.url
 
 
-def start_node(index: int, redis_url: str, args: argparse.Namespace) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(node_command(
-        redis_url, node_id=f"node-{index + 1}", tcp_port=args.tcp_port + index,
+def start_node(index: int, redis_url: str, args: argparse.Namespace) -> NodeProcess:
+    return processes.start_node(
+        redis_url, f"node-{index + 1}", tcp_port=args.tcp_port + index,
         http_port=args.http_port + index, host=args.host, key_prefix=args.key_prefix,
-        extra=["--redis-cluster"] if args.redis_cluster else []),
-        start_new_session=True)
+        extra=["--redis-cluster"] if args.redis_cluster else [], own_session=True)
 
 
-def wait_healthy(nodes: list[subprocess.Popen[bytes]], args: argparse.Namespace) -> None:
-    for index, process in enumerate(nodes):
+def wait_healthy(nodes: list[NodeProcess]) -> None:
+    for node in nodes:
         try:
-            processes.wait_healthy(process, args.http_port + index, f"node-{index + 1}",
-                                   args.host)
+            processes.wait_healthy(node)
         except RuntimeError as exc:
             raise SystemExit(str(exc)) from None
 
@@ -138,15 +135,15 @@ def main() -> None:
     _stop_on_signals()
 
     redis: RedisServer | ValkeyCluster | None = None
-    nodes: list[subprocess.Popen[bytes]] = []
+    nodes: list[NodeProcess] = []
     try:
         redis = own_redis(args)  # assigned before starting: a Ctrl-C meanwhile stops it
         redis_url = start_redis(redis)
         for index in range(args.nodes):  # one by one: a Ctrl-C meanwhile stops those started
             nodes.append(start_node(index, redis_url, args))
-        wait_healthy(nodes, args)
+        wait_healthy(nodes)
         print_table(redis_url, redis, args)
-        while all(process.poll() is None for process in nodes):
+        while all(node.process.poll() is None for node in nodes):
             time.sleep(0.5)  # supervising: report a node that dies
         print("a node exited; stopping the cluster", file=sys.stderr)
     except KeyboardInterrupt:
@@ -154,7 +151,7 @@ def main() -> None:
     finally:
         for signum in STOP_SIGNALS:  # let the cleanup finish
             signal.signal(signum, signal.SIG_IGN)
-        stop_processes(nodes)
+        stop_processes([node.process for node in nodes])
         if redis is not None:
             state_file.forget()
             redis.stop()

@@ -3,6 +3,7 @@ link to Redis that can stall, for the browser tests, which use Playwright's
 synchronous API."""
 
 import contextlib
+import os
 import shutil
 import signal
 import socket
@@ -10,8 +11,9 @@ import subprocess
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
-from devcluster.processes import free_port, node_command, stop_process, wait_healthy
+from devcluster.processes import start_node, stop_process, wait_healthy
 
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -25,6 +27,8 @@ def chromium_path() -> str | None:
 
 @dataclass
 class NodeProc:
+    """A node that can be stopped and started again on the same ports."""
+
     redis_url: str
     key_prefix: str
     node_id: str
@@ -38,15 +42,12 @@ class NodeProc:
         return f"http://127.0.0.1:{self.http_port}/"
 
     def start(self) -> "NodeProc":
-        self.tcp_port = self.tcp_port or free_port()
-        self.http_port = self.http_port or free_port()
-        self.process = subprocess.Popen(
-            node_command(self.redis_url, node_id=self.node_id, tcp_port=self.tcp_port,
-                         http_port=self.http_port, key_prefix=self.key_prefix,
-                         extra=self.extra),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        node = start_node(self.redis_url, self.node_id, tcp_port=self.tcp_port or None,
+                          http_port=self.http_port or None, key_prefix=self.key_prefix,
+                          extra=self.extra, log_path=Path(os.devnull))
+        self.tcp_port, self.http_port, self.process = node.tcp_port, node.http_port, node.process
         try:
-            wait_healthy(self.process, self.http_port, self.node_id, timeout=20)
+            wait_healthy(node, timeout=20)
         except RuntimeError:
             self.stop()
             raise
