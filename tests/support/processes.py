@@ -1,16 +1,16 @@
-"""Nodes as separate processes, started with the documented command."""
+"""Nodes as separate processes of the test's trio run, started with the documented
+command (``devcluster.processes.node_command``), and a bare HTTP GET."""
 
 import functools
 import resource
 import signal
 import subprocess
-import sys
 from dataclasses import dataclass
 from typing import IO
 
 import trio
 
-from devcluster.processes import free_port
+from devcluster.processes import free_port, node_command
 
 
 async def http_get(port: int, path: str) -> tuple[int, str]:
@@ -52,6 +52,9 @@ async def wait_healthy(port: int, process: trio.Process | None = None,
 
 @dataclass
 class NodeProcess:
+    """A node child of the test's trio run (``devcluster.processes.NodeProcess`` is the
+    same for code without trio)."""
+
     process: trio.Process
     node_id: str
     tcp_port: int
@@ -71,9 +74,8 @@ async def start_node_process(nursery: trio.Nursery, redis_url: str, key_prefix: 
     """Start ``python -m node``; ``stderr`` takes its log, ``open_files`` sets its
     RLIMIT_NOFILE (soft and hard, as ``ulimit -n`` does)."""
     tcp_port, http_port = free_port(), free_port()
-    command = [sys.executable, "-m", "node", "--redis-url", redis_url,
-               "--tcp-port", str(tcp_port), "--http-port", str(http_port),
-               "--node-id", node_id, "--host", "127.0.0.1", "--key-prefix", key_prefix, *extra]
+    command = node_command(redis_url, node_id=node_id, tcp_port=tcp_port, http_port=http_port,
+                           key_prefix=key_prefix, extra=extra)
 
     def limit_open_files() -> None:
         if open_files is not None:
