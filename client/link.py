@@ -1,5 +1,6 @@
 """The client's connection to a node, over TCP or WebSocket, with one interface."""
 
+from collections import deque
 from dataclasses import dataclass
 
 import trio
@@ -9,6 +10,8 @@ from trio_websocket import (
     WebSocketConnection,
     connect_websocket_url,
 )
+
+from client.lines import split_lines
 
 MAX_LINE = 1 << 20
 
@@ -32,7 +35,8 @@ class Target:
 class TcpLink:
     def __init__(self, stream: trio.SocketStream) -> None:
         self._stream = stream
-        self._buffer = bytearray()
+        self._lines: deque[bytes] = deque()  # received, not yet returned
+        self._pending = b""  # after the last newline
 
     async def send(self, line: str) -> None:
         try:
@@ -41,8 +45,8 @@ class TcpLink:
             raise LinkLost(f"connection lost: {exc}") from exc
 
     async def receive(self) -> str:
-        while (end := self._buffer.find(b"\n")) < 0:
-            if len(self._buffer) > MAX_LINE:
+        while not self._lines:
+            if len(self._pending) > MAX_LINE:
                 raise LinkLost("connection lost: the server sent an over-long line")
             try:
                 data = await self._stream.receive_some(65536)
@@ -50,10 +54,9 @@ class TcpLink:
                 raise LinkLost(f"connection lost: {exc}") from exc
             if not data:
                 raise LinkLost("connection lost: the server closed the connection")
-            self._buffer += data
-        line = bytes(self._buffer[:end])
-        del self._buffer[: end + 1]
-        return line.decode("utf-8", errors="replace").removesuffix("\r")
+            lines, self._pending = split_lines(self._pending, data)
+            self._lines.extend(lines)
+        return self._lines.popleft().decode("utf-8", errors="replace").removesuffix("\r")
 
     async def aclose(self) -> None:
         with trio.CancelScope(shield=True), trio.move_on_after(1):

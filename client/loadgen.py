@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 
 import trio
 
+from client.lines import split_lines
+
 MAX_LINE = 1 << 20
 # Presence counts as settled once no `users`/`join` line has arrived for this long, even
 # if some user was never told of another (the "missed join" race in architecture.md).
@@ -168,8 +170,7 @@ class LoadClient:
         self._reply_in.close()
 
     def _take(self, data: bytes, now: float) -> None:
-        lines = (self._buffer + data).split(b"\n")
-        self._buffer = lines.pop()
+        lines, self._buffer = split_lines(self._buffer, data)
         if len(self._buffer) > MAX_LINE:
             raise LoadFailed("the node sent an over-long line")
         for line in lines:

@@ -5,6 +5,7 @@ import sys
 
 import trio
 
+from client.lines import split_lines
 from client.render import Shown
 
 
@@ -26,8 +27,7 @@ async def feed_stdin(send: trio.MemorySendChannel[str]) -> None:
     async with send, trio.lowlevel.FdStream(os.dup(sys.stdin.fileno())) as stdin:
         pending = b""
         while data := await stdin.receive_some(65536):
-            pending += data
-            *lines, pending = pending.split(b"\n")
+            lines, pending = split_lines(pending, data)
             for line in lines:
                 await send.send(line.decode("utf-8", errors="replace"))
         if pending:

@@ -13,6 +13,7 @@ import pytest
 import trio
 from glide import GlideClient
 
+from client.lines import split_lines
 from devcluster.redis_server import RedisServer
 from node.keys import Keys
 from tests.support.clients import TcpClient, starts
@@ -34,8 +35,7 @@ class ClientProcess:
     async def collect(self, stream: trio.abc.ReceiveStream, into: list[str]) -> None:
         pending = b""
         while data := await stream.receive_some(65536):
-            pending += data
-            *lines, pending = pending.split(b"\n")
+            lines, pending = split_lines(pending, data)
             into.extend(line.decode() for line in lines)
             self._changed.set()
             self._changed = trio.Event()

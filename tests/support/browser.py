@@ -9,10 +9,12 @@ import signal
 import socket
 import subprocess
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from client.lines import split_lines
 from devcluster.processes import start_node, stop_process, wait_healthy
 
 CHROMIUM_FLAGS = [
@@ -80,7 +82,8 @@ class LineSocket:
 
     def __init__(self, port: int) -> None:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.buffer = b""
+        self.lines: deque[bytes] = deque()  # received, not yet read
+        self.pending = b""  # after the last newline
 
     def send(self, line: str) -> None:
         self.sock.sendall(line.encode() + b"\n")
@@ -88,12 +91,12 @@ class LineSocket:
     def expect(self, wanted: str | Callable[[str], bool]) -> str:
         """Read lines until one is ``wanted`` (or passes it); that line."""
         while True:
-            while b"\n" not in self.buffer:
+            while not self.lines:
                 data = self.sock.recv(65536)
                 assert data, f"closed while waiting for {wanted!r}"
-                self.buffer += data
-            raw, _, self.buffer = self.buffer.partition(b"\n")
-            line = raw.decode()
+                lines, self.pending = split_lines(self.pending, data)
+                self.lines.extend(lines)
+            line = self.lines.popleft().decode()
             if line == wanted or (callable(wanted) and wanted(line)):
                 return line
 

@@ -4,10 +4,13 @@ Both have the same interface: ``send``, ``next_line``, ``expect`` (skip lines
 until one matches), ``closed``. Every wait has a deadline.
 """
 
+from collections import deque
 from collections.abc import Callable
 
 import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection, connect_websocket_url
+
+from client.lines import split_lines
 
 TIMEOUT = 5.0
 Match = str | Callable[[str], bool]
@@ -102,7 +105,8 @@ class TcpClient(LineClient):
 
     def __init__(self, stream: trio.SocketStream) -> None:
         self.stream = stream
-        self._buffer = b""
+        self._lines: deque[bytes] = deque()  # received, not yet returned
+        self._pending = b""  # after the last newline
         self.skipped = []
 
     @classmethod
@@ -116,16 +120,16 @@ class TcpClient(LineClient):
         await self.stream.send_all(line.encode() + b"\n")
 
     async def _receive(self) -> str | None:
-        while b"\n" not in self._buffer:
+        while not self._lines:
             try:
                 data = await self.stream.receive_some(65536)
             except (trio.BrokenResourceError, trio.ClosedResourceError):
                 return None
             if not data:
                 return None
-            self._buffer += data
-        line, _, self._buffer = self._buffer.partition(b"\n")
-        return line.decode()
+            lines, self._pending = split_lines(self._pending, data)
+            self._lines.extend(lines)
+        return self._lines.popleft().decode()
 
     async def close(self) -> None:
         await self.stream.aclose()

@@ -65,7 +65,7 @@ def test_the_check_bites_on_edge_modules(module: str) -> None:
 
 
 CLIENT = NODE.parent / "client"
-CLIENT_PURE = ["render", "commands"]
+CLIENT_PURE = ["render", "commands", "lines"]
 CLIENT_IO = {"link", "runner", "console", "script", "cli"}
 
 
