@@ -8,7 +8,7 @@ import trio
 from glide import GlideClient, GlideClientConfiguration, NodeAddress
 
 from devcluster.redis_server import RedisServer
-from tests.support.nodes import NodeRunner
+from tests.support.nodes import NodeRunner, running_nodes
 from tests.support.processes import NodeProcess, stop_process
 
 
@@ -27,9 +27,8 @@ def key_prefix() -> str:
 @pytest.fixture
 async def nodes(nursery: trio.Nursery, redis_server: RedisServer,
                 key_prefix: str) -> AsyncIterator[NodeRunner]:
-    runner = NodeRunner(nursery, redis_server.url, key_prefix)
-    yield runner
-    await runner.stop_all()
+    async with running_nodes(nursery, redis_server.url, key_prefix) as runner:
+        yield runner
 
 
 @pytest.fixture

@@ -3,33 +3,14 @@ works across nodes as on one Redis, the registry is where an operator looks for 
 (`{prefix}:users`), and only sharded pub/sub is used, spread over the shards."""
 
 import signal
-from collections.abc import AsyncIterator
 
-import pytest
 import trio
-from glide import GlideClusterClient, GlideClusterClientConfiguration, NodeAddress
+from glide import GlideClusterClient
 
 from devcluster.valkey_cluster import ValkeyCluster
 from tests.support.clients import LineClient, TcpClient, joined, starts
 from tests.support.nodes import NodeRunner
 from tests.support.processes import NodeProcess, start_node_process
-
-
-@pytest.fixture
-async def cluster_nodes(nursery: trio.Nursery, valkey_cluster: ValkeyCluster,
-                        key_prefix: str) -> AsyncIterator[NodeRunner]:
-    runner = NodeRunner(nursery, valkey_cluster.seed_url, key_prefix)
-    yield runner
-    await runner.stop_all()
-
-
-@pytest.fixture
-async def operator(valkey_cluster: ValkeyCluster) -> AsyncIterator[GlideClusterClient]:
-    """A cluster client, as an operator's `redis-cli -c` would be."""
-    client = await GlideClusterClient.create(GlideClusterClientConfiguration(
-        [NodeAddress("127.0.0.1", valkey_cluster.seed_port)]))
-    yield client
-    await client.close()
 
 
 async def _users(operator: GlideClusterClient, key_prefix: str) -> dict[str, str]:

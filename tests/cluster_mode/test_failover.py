@@ -6,9 +6,7 @@ over chat and presence across nodes work again, the registry matching who is con
 import itertools
 import signal
 import time
-from collections.abc import AsyncIterator
 
-import pytest
 import trio
 from glide import GlideClusterClient, GlideClusterClientConfiguration, NodeAddress
 
@@ -23,23 +21,15 @@ from tests.support.processes import http_get
 RECOVERY_DEADLINE = 12
 
 
-@pytest.fixture
-async def cluster_nodes(nursery: trio.Nursery, valkey_cluster_with_replicas: ValkeyCluster,
-                        key_prefix: str) -> AsyncIterator[NodeRunner]:
-    runner = NodeRunner(nursery, valkey_cluster_with_replicas.seed_url, key_prefix)
-    yield runner
-    await runner.stop_all()
-
-
 async def test_failover_of_the_registry_primary(
-        cluster_nodes: NodeRunner, valkey_cluster_with_replicas: ValkeyCluster,
+        failover_nodes: NodeRunner, valkey_cluster_with_replicas: ValkeyCluster,
         key_prefix: str) -> None:
     cluster = valkey_cluster_with_replicas
-    one = await cluster_nodes.start(redis_cluster=True)
-    two = await cluster_nodes.start(redis_cluster=True)
-    alice = await cluster_nodes.connect(one, "tcp")
+    one = await failover_nodes.start(redis_cluster=True)
+    two = await failover_nodes.start(redis_cluster=True)
+    alice = await failover_nodes.connect(one, "tcp")
     await alice.login("alice")
-    bob = await cluster_nodes.connect(two, "ws")
+    bob = await failover_nodes.connect(two, "ws")
     await bob.login("bob")
     await alice.expect("join bob")
 
@@ -96,7 +86,7 @@ async def test_failover_of_the_registry_primary(
                 (await http_get(two.http_port, "/healthz"))[0] != 200:
             await trio.sleep(0.05)
     # A newcomer logs in and is announced everywhere.
-    carol = await cluster_nodes.connect(two, "tcp")
+    carol = await failover_nodes.connect(two, "tcp")
     assert await carol.login("carol") == ["alice", "bob", "carol"]
     assert await alice.expect(starts("join ")) == "join carol"
 

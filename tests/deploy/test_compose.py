@@ -9,7 +9,13 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.support.compose import INTERPOLATION, ROOT, run_compose, with_defaults
+from tests.support.compose import (
+    INTERPOLATION,
+    ROOT,
+    config_without_settings,
+    run_compose,
+    with_defaults,
+)
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 ENV_EXAMPLE = ROOT / ".env.example"
@@ -23,10 +29,7 @@ def services() -> dict[str, Any]:
 
 
 def test_compose_v2_accepts_the_file(tmp_path: Path) -> None:
-    no_settings = tmp_path / "empty.env"
-    no_settings.write_text("")
-    result = run_compose("-f", str(COMPOSE_FILE), "config", "--quiet", env_file=no_settings,
-                         home=tmp_path)
+    result = config_without_settings(COMPOSE_FILE, tmp_path)
     assert result.returncode == 0, result.stderr
 
 

@@ -17,7 +17,13 @@ from devcluster.processes import free_port, stop_processes
 from devcluster.redis_server import find_cli_binary, find_server_binary, ping
 from node.config import parse_redis_url
 from node.keys import Keys
-from tests.support.compose import INTERPOLATION, ROOT, run_compose, with_defaults
+from tests.support.compose import (
+    INTERPOLATION,
+    ROOT,
+    config_without_settings,
+    run_compose,
+    with_defaults,
+)
 
 COMPOSE_FILE = ROOT / "deploy" / "compose.redis-cluster.yml"
 MAIN_COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -51,10 +57,7 @@ def resolved(tmp_path: Path) -> dict[str, Any]:
 
 
 def test_compose_v2_accepts_the_file(tmp_path: Path) -> None:
-    no_settings = tmp_path / "empty.env"
-    no_settings.write_text("")
-    result = run_compose("-f", str(COMPOSE_FILE), "config", "--quiet", env_file=no_settings,
-                         home=tmp_path)
+    result = config_without_settings(COMPOSE_FILE, tmp_path)
     assert result.returncode == 0, result.stderr
 
 

@@ -15,6 +15,7 @@ from tests.support.browser import (
     LineSocket,
     NodeProc,
     chromium_path,
+    two_node_procs,
 )
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
@@ -39,16 +40,8 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def cluster(redis_server: RedisServer) -> Iterator[list[NodeProc]]:
-    prefix = f"b{uuid.uuid4().hex[:10]}"
-    nodes: list[NodeProc] = []
-    try:  # a node that fails to start must not leave the first one running
-        for index in (1, 2):
-            nodes.append(NodeProc(redis_server.url, prefix, f"web-{index}"))
-            nodes[-1].start()
+    with two_node_procs(redis_server.url, f"b{uuid.uuid4().hex[:10]}", "web") as nodes:
         yield nodes
-    finally:
-        for node in nodes:
-            node.stop()
 
 
 @pytest.fixture

@@ -15,7 +15,13 @@ from pathlib import Path
 import pytest
 
 from devcluster.redis_server import RedisServer
-from tests.support.browser import CHROMIUM_FLAGS, LineSocket, NodeProc, chromium_path
+from tests.support.browser import (
+    CHROMIUM_FLAGS,
+    LineSocket,
+    NodeProc,
+    chromium_path,
+    two_node_procs,
+)
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 expect = playwright_sync.expect
@@ -37,17 +43,10 @@ document.addEventListener("securitypolicyviolation",
 
 @pytest.fixture
 def two_nodes(redis_server: RedisServer) -> Iterator[list[NodeProc]]:
-    prefix = f"s{uuid.uuid4().hex[:10]}"
     flags = ("--outbox-lines", "16", "--command-rate", "0")
-    nodes: list[NodeProc] = []
-    try:
-        for index in (1, 2):
-            nodes.append(NodeProc(redis_server.url, prefix, f"status-{index}", extra=flags))
-            nodes[-1].start()
+    with two_node_procs(redis_server.url, f"s{uuid.uuid4().hex[:10]}", "status",
+                        flags) as nodes:
         yield nodes
-    finally:
-        for node in nodes:
-            node.stop()
 
 
 @pytest.fixture

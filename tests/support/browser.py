@@ -10,7 +10,7 @@ import socket
 import subprocess
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -163,3 +163,19 @@ class HoldingLink:
                 sink.sendall(chunk)
         with contextlib.suppress(OSError):
             sink.shutdown(socket.SHUT_WR)
+
+
+@contextlib.contextmanager
+def two_node_procs(redis_url: str, key_prefix: str, name: str,
+                   extra: tuple[str, ...] = ()) -> Iterator[list[NodeProc]]:
+    """``<name>-1`` and ``<name>-2`` as processes; both stopped afterwards, and a node
+    that fails to start does not leave the first one running."""
+    nodes: list[NodeProc] = []
+    try:
+        for index in (1, 2):
+            nodes.append(NodeProc(redis_url, key_prefix, f"{name}-{index}", extra=extra))
+            nodes[-1].start()
+        yield nodes
+    finally:
+        for node in nodes:
+            node.stop()

@@ -40,3 +40,11 @@ def run_compose(*args: str, env_file: Path, home: Path) -> subprocess.CompletedP
 def with_defaults(value: object) -> str:
     """A compose value with each ``${NAME:-default}`` replaced by its default."""
     return INTERPOLATION.sub(lambda match: match.group(2), str(value))
+
+
+def config_without_settings(compose_file: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """``compose -f FILE config --quiet`` with an empty env file: the defaults alone."""
+    no_settings = tmp_path / "empty.env"
+    no_settings.write_text("")
+    return run_compose("-f", str(compose_file), "config", "--quiet", env_file=no_settings,
+                       home=tmp_path)

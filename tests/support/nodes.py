@@ -2,6 +2,8 @@
 
 import functools
 import itertools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import trio
@@ -74,3 +76,14 @@ class NodeRunner:
         for node in self.nodes:
             if not node.finished.is_set():
                 await node.stop()
+
+
+@asynccontextmanager
+async def running_nodes(nursery: trio.Nursery, redis_url: str,
+                        key_prefix: str) -> AsyncIterator[NodeRunner]:
+    """A NodeRunner for a test; every node it started is stopped afterwards."""
+    runner = NodeRunner(nursery, redis_url, key_prefix)
+    try:
+        yield runner
+    finally:
+        await runner.stop_all()
