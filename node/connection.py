@@ -84,9 +84,9 @@ class Connection:
         metrics = self._services.metrics
         metrics.dropped(reason)
         metrics.recent_drops.add(Drop(time.time(), self.peer, name, reason))
-        level = logging.WARNING if reason is ByeReason.SLOW else logging.INFO
-        log.log(level, "%s%s dropped: bye %s", self.peer, f" ({name})" if name else "", reason,
-                extra={"user": name} if name else None)
+        # Once, at INFO, whatever the reason (/metrics counts them by reason).
+        log.info("%s%s dropped: bye %s", self.peer, f" ({name})" if name else "", reason,
+                 extra={"user": name} if name else None)
         self._outbox.close(self.transport.encode(bye_line(reason)),
                            discard=reason is ByeReason.SLOW)
         self._stop_reading()

@@ -128,8 +128,9 @@ async def test_a_slow_consumer_is_told_bye_slow_once_it_reads_and_logged_once(
     extra = set(lines[:-1]) - {f"msgall talker {big}", "users sloth talker", "ok login sloth",
                                "join talker"}
     assert not extra, extra
-    drops = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
-    assert len(drops) == 1 and drops[0].endswith("(sloth) dropped: bye slow"), drops
+    drops = [(r.levelname, r.getMessage()) for r in caplog.records if "dropped" in r.getMessage()]
+    assert len(drops) == 1 and drops[0][1].endswith("(sloth) dropped: bye slow"), drops
+    assert drops[0][0] == "INFO"
 
 
 async def _read_to_the_end(client: TcpClient | RawWebSocket) -> list[str]:
