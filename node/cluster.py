@@ -167,7 +167,7 @@ class Cluster:
             started = trio.current_time()
             results = list(await self._exec(commands))
             self._on_batch(trio.current_time() - started)
-            while True:
+            while any(isinstance(result, GlideError) for result in results):
                 unknown = _failed_with(results, _NO_SCRIPT)
                 # A cluster in the middle of a failover or a slot move may answer "not
                 # here, not yet" (MOVED and the like): nothing ran, so it is safe to send
@@ -175,14 +175,15 @@ class Cluster:
                 # (A promoted replica does not know the scripts either: NOSCRIPT next.)
                 redirected = _failed_with(results, _NOT_RUN)
                 if not unknown and not redirected:
-                    return results
+                    break  # failures of their own: each goes to its caller
                 if redirected:
                     await trio.sleep(REDIRECT_RETRY_SECONDS)  # glide refreshes its slot map
                 again = [*unknown, *redirected]
-                retried = await self._exec([self._by_source(commands[index]) if index in unknown
-                                            else commands[index] for index in again])
+                retried = await self._exec([self._by_source(commands[index]) for index in unknown]
+                                           + [commands[index] for index in redirected])
                 for index, result in zip(again, retried, strict=True):
                     results[index] = result
+        return results
 
     def _by_source(self, command: Command) -> Command:
         """``EVALSHA sha ...`` as ``EVAL source ...``."""
