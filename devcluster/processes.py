@@ -35,7 +35,7 @@ def free_port() -> int:
     candidates = _below_ephemeral()
     for _ in range(100):
         port = random.choice(candidates)
-        if bindable(port):
+        if bindable(port, reuse=False):
             return port
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -56,16 +56,20 @@ def free_port_run(count: int = 1, offset: int = 0) -> int:
     for _ in range(200):
         base = random.choice(candidates)
         ports = range(base, base + count)
-        if all(bindable(port) and (not offset or bindable(port + offset)) for port in ports):
+        if all(bindable(port, reuse=False) and (not offset or bindable(port + offset, reuse=False))
+               for port in ports):
             return base
     raise RuntimeError(f"no run of {count} free loopback ports")
 
 
-def bindable(port: int, host: str = "127.0.0.1") -> bool:
-    """Whether a server could listen on ``port`` right now. With SO_REUSEADDR, as
-    servers bind: connections of a server just stopped, in TIME_WAIT, do not count."""
+def bindable(port: int, host: str = "127.0.0.1", *, reuse: bool = True) -> bool:
+    """Whether a server could listen on ``port`` right now. With ``reuse``
+    (SO_REUSEADDR, as servers bind), connections of a server just stopped, in TIME_WAIT,
+    do not count: right for ports asked for by number. A port picked at random should
+    be free without it, so that a child binding without SO_REUSEADDR gets it too."""
     with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
             sock.listen()

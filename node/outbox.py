@@ -43,14 +43,16 @@ class Outbox:
         return self._closed
 
     async def put(self, data: bytes) -> None:
-        """Send one of the client's own reply lines, waiting for room. After ``close``
-        the line is dropped: the connection is ending."""
+        """Queue one of the client's own reply lines, waiting for room. After ``close``
+        the line is dropped: the connection is ending. (It waits for the Flusher's round
+        like a broadcast: sent at once, `ok msgall` let a client log out before its own
+        `msgall` came back through Redis more often than before.)"""
         while len(self._queued) >= self._capacity and not self._closed:
             if self._room is None:
                 self._room = ParkingLot()
             await self._room.park()
         if not self._closed:
-            self._queue(data, now=True)
+            self._queue(data)
 
     def offer(self, data: bytes, *, now: bool = False) -> bool:
         """Queue an event without waiting; False if the outbox is full. After ``close``

@@ -30,12 +30,21 @@ def _pending(sock: socket.socket) -> bytes:
         sock.settimeout(5)
 
 
-async def test_own_reply_and_direct_line_go_out_without_a_flusher_round() -> None:
+async def test_a_direct_line_goes_out_without_a_flusher_round() -> None:
     outbox, client = _pair(Flusher())
-    await outbox.put(b"ok msg\n")
     assert outbox.offer(b"msg ann hi\n", now=True)
-    assert client.recv(100) == b"ok msg\nmsg ann hi\n"
+    assert client.recv(100) == b"msg ann hi\n"
     assert len(outbox) == 0
+    client.close()
+
+
+async def test_own_replies_wait_for_the_round_like_broadcasts() -> None:
+    outbox, client = _pair(Flusher())
+    await outbox.put(b"ok msgall\n")
+    assert outbox.offer(b"msgall ann hi\n")
+    assert _pending(client) == b""
+    outbox.flush()  # what the Flusher's round does
+    assert client.recv(100) == b"ok msgall\nmsgall ann hi\n"
     client.close()
 
 
