@@ -12,6 +12,7 @@ from typing import Any
 
 import trio
 
+from node import gc_policy
 from node.app import run_node
 from node.cluster import ClusterUnavailable
 from node.config import NodeConfig
@@ -167,6 +168,7 @@ def main(argv: list[str] | None = None) -> None:
     raised = raise_open_files_limit()
     if raised is not None:
         log.info("open-files limit raised to %d", raised)
+    gc_policy.settle()
     try:
         trio.run(_run_until_signal, config)
     except (ClusterUnavailable, OSError, BaseExceptionGroup) as exc:
