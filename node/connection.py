@@ -12,6 +12,8 @@ import contextlib
 import logging
 import secrets
 import time
+import weakref
+from collections.abc import Callable
 
 import trio
 
@@ -42,9 +44,21 @@ from node.transport import ConnectionLost, LineStalled, Transport
 log = logging.getLogger(__name__)
 
 
+def _weakly(method: Callable[[], None]) -> Callable[[], None]:
+    """``method``, called through a weak reference to its object (gone: nothing)."""
+    ref = weakref.WeakMethod(method)
+
+    def call() -> None:
+        bound = ref()
+        if bound is not None:
+            bound()
+    return call
+
+
 class Connection:
     __slots__ = ("transport", "peer", "_services", "_session", "_outbox", "_held", "_claim",
-                 "_nursery", "_login_deadline", "_pace", "_writing", "_lost", "_ending")
+                 "_nursery", "_login_deadline", "_pace", "_writing", "_lost", "_ending",
+                 "__weakref__")
 
     def __init__(self, transport: Transport, services: NodeServices) -> None:
         self.transport = transport
@@ -52,8 +66,10 @@ class Connection:
         self._services = services
         self._session = Session(userlist_page=services.config.presence_limit)
         config = services.config
+        # The outbox holds its callback weakly: a connection and its outbox in a
+        # reference cycle would wait for a full garbage collection to be freed.
         self._outbox = Outbox(transport.socket, config.outbox_lines, services.flusher,
-                              self._start_writer)
+                              _weakly(self._start_writer))
         self._ending = False  # dropped: the reader stops, the last lines still go out
         self._writing = False  # a writer task is draining a backed-up socket
         self._lost = False
