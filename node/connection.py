@@ -13,7 +13,7 @@ import logging
 import secrets
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import trio
 
@@ -370,13 +370,18 @@ class Connection:
 REFUSAL_SEND_SECONDS = 1.0
 
 
-async def serve_client(transport: Transport, services: NodeServices) -> None:
-    """Serve one client, or turn it away with one ``bye`` line if the node is stopping
-    or already serves as many connections as it takes."""
+def serve_client(transport: Transport, services: NodeServices) -> Awaitable[None]:
+    """What serves one client (await it): the connection, or turning it away with one
+    ``bye`` line if the node is stopping or already serves as many connections as it
+    takes. (Not a coroutine itself: its frame would stay in memory, for every
+    connected user, as long as the connection.)"""
+    if not (services.stopping or services.connections.full):
+        return Connection(transport, services).run()
+    return _turn_away(transport, services)
+
+
+async def _turn_away(transport: Transport, services: NodeServices) -> None:
     connections = services.connections
-    if not (services.stopping or connections.full):
-        await Connection(transport, services).run()
-        return
     reason = ByeReason.SHUTDOWN if services.stopping else ByeReason.SERVER_FULL
     services.metrics.dropped(reason)
     held_back = connections.refusals.report(trio.current_time())

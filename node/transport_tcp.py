@@ -43,7 +43,17 @@ class TcpTransport:
 
     async def receive(self) -> list[str | Rejected]:
         while True:
-            data = await self._receive_some()
+            # The next bytes (a deadline only while a line is unfinished). Inline, not a
+            # method: a coroutine's frame per waiting client is memory per user.
+            stall_at = self._line_started + self._partial_line_timeout
+            if stall_at == math.inf:  # no line begun: no deadline, no cancel scope to keep
+                data = await self.socket.receive()
+            else:
+                with trio.move_on_at(stall_at) as waited:
+                    data = await self.socket.receive()
+                if waited.cancelled_caught:
+                    raise LineStalled(
+                        f"a line stayed unfinished for {self._partial_line_timeout:g} s")
             if not data:
                 raise ConnectionLost("closed by client")
             lines = self._lines.feed(data)
@@ -54,14 +64,6 @@ class TcpTransport:
                 self._line_started = trio.current_time()
             if lines:
                 return lines
-
-    async def _receive_some(self) -> bytes:
-        stall_at = self._line_started + self._partial_line_timeout
-        if stall_at == math.inf:  # no line begun: no deadline, no cancel scope to keep
-            return await self.socket.receive()
-        with trio.move_on_at(stall_at):
-            return await self.socket.receive()
-        raise LineStalled(f"a line stayed unfinished for {self._partial_line_timeout:g} s")
 
     def keepalive(self, now: float, interval: float) -> None:
         """TCP clients rely on the kernel's keepalive (``enable_keepalive``)."""

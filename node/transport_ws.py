@@ -93,7 +93,18 @@ class WebSocketTransport:
                     lines.append(line)
             if lines:
                 return lines
-            data = await self._receive_some()
+            # The next bytes (a deadline only while a message is unfinished). Inline,
+            # not a method: a coroutine's frame per waiting client is memory per user.
+            stall_at = self._message_started + self._partial_line_timeout
+            if stall_at == math.inf:
+                data = await self.socket.receive()
+            else:
+                with trio.move_on_at(stall_at):
+                    data = await self.socket.receive()
+                if trio.current_time() >= stall_at:
+                    raise LineStalled(f"a message stayed unfinished for "
+                                      f"{self._partial_line_timeout:g} s")
+            self._heard = trio.current_time()
             self._ws.receive_data(data or None)
 
     async def _handle(self, event: Event) -> str | Rejected | None:
@@ -125,20 +136,6 @@ class WebSocketTransport:
         if isinstance(event, BytesMessage):
             return Rejected(ErrorCode.BAD_FRAME, "binary frames are not accepted; send text")
         return frame_to_line("".join(str(part) for part in parts), self._max_line_bytes)
-
-    async def _receive_some(self) -> bytes:
-        """The next bytes from the client (a deadline only while a message is unfinished)."""
-        stall_at = self._message_started + self._partial_line_timeout
-        if stall_at == math.inf:
-            data = await self.socket.receive()
-        else:
-            with trio.move_on_at(stall_at):
-                data = await self.socket.receive()
-            if trio.current_time() >= stall_at:
-                raise LineStalled(f"a message stayed unfinished for "
-                                  f"{self._partial_line_timeout:g} s")
-        self._heard = trio.current_time()
-        return data
 
     def keepalive(self, now: float, interval: float) -> None:
         """Ping the client if it has been silent for ``interval``: a dead peer is found
