@@ -171,9 +171,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    # The generator holds every simulated user's objects too: it collects garbage the
-    # way a node does, so that its own collector does not take the servers' CPU.
-    gc_policy.settle()
+    gc_policy.settle()  # the generator holds every simulated user too, as a node does
     command = shlex.join(["python", "-m", "bench.compare", *sys.argv[1:]])
     show = live.Display()
     results: Results = {}

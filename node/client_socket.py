@@ -8,6 +8,7 @@ order, and the client's writer task waits for the socket to become writable
 """
 
 import contextlib
+import math
 import socket
 
 import trio
@@ -46,8 +47,9 @@ class ClientSocket:
     def raw(self) -> socket.socket:
         return self._sock
 
-    async def receive(self) -> bytes:
-        """The next bytes from the client; b"" when it closed its side."""
+    async def receive(self, deadline: float = math.inf) -> bytes | None:
+        """The next bytes from the client; b"" when it closed its side; None if none
+        came by ``deadline`` (trio's clock; a cancel scope only when it is finite)."""
         while True:
             try:
                 return self._sock.recv(RECEIVE_CHUNK)
@@ -56,7 +58,13 @@ class ClientSocket:
             except OSError as exc:
                 raise ConnectionLost(str(exc)) from exc
             try:
-                await trio.lowlevel.wait_readable(self._sock)
+                if deadline == math.inf:
+                    await trio.lowlevel.wait_readable(self._sock)
+                    continue
+                with trio.move_on_at(deadline) as waited:
+                    await trio.lowlevel.wait_readable(self._sock)
+                if waited.cancelled_caught:
+                    return None
             except trio.ClosedResourceError as exc:
                 raise ConnectionLost("closed") from exc
 

@@ -43,17 +43,11 @@ class TcpTransport:
 
     async def receive(self) -> list[str | Rejected]:
         while True:
-            # The next bytes (a deadline only while a line is unfinished). Inline, not a
-            # method: a coroutine's frame per waiting client is memory per user.
-            stall_at = self._line_started + self._partial_line_timeout
-            if stall_at == math.inf:  # no line begun: no deadline, no cancel scope to keep
-                data = await self.socket.receive()
-            else:
-                with trio.move_on_at(stall_at) as waited:
-                    data = await self.socket.receive()
-                if waited.cancelled_caught:
-                    raise LineStalled(
-                        f"a line stayed unfinished for {self._partial_line_timeout:g} s")
+            # A deadline only while a line is unfinished (no line begun: infinity).
+            data = await self.socket.receive(self._line_started + self._partial_line_timeout)
+            if data is None:
+                raise LineStalled(
+                    f"a line stayed unfinished for {self._partial_line_timeout:g} s")
             if not data:
                 raise ConnectionLost("closed by client")
             lines = self._lines.feed(data)

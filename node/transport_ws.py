@@ -93,17 +93,12 @@ class WebSocketTransport:
                     lines.append(line)
             if lines:
                 return lines
-            # The next bytes (a deadline only while a message is unfinished). Inline,
-            # not a method: a coroutine's frame per waiting client is memory per user.
-            stall_at = self._message_started + self._partial_line_timeout
-            if stall_at == math.inf:
-                data = await self.socket.receive()
-            else:
-                with trio.move_on_at(stall_at):
-                    data = await self.socket.receive()
-                if trio.current_time() >= stall_at:
-                    raise LineStalled(f"a message stayed unfinished for "
-                                      f"{self._partial_line_timeout:g} s")
+            # A deadline only while a message is unfinished (none begun: infinity).
+            data = await self.socket.receive(self._message_started
+                                             + self._partial_line_timeout)
+            if data is None:
+                raise LineStalled(f"a message stayed unfinished for "
+                                  f"{self._partial_line_timeout:g} s")
             self._heard = trio.current_time()
             self._ws.receive_data(data or None)
 
